@@ -1,0 +1,105 @@
+// The seam between the session manager and where sandboxes actually run.
+// Two implementations: `local` (bubblewrap + node-pty) and `kubernetes` (a Pod + exec).
+
+export type RuntimeKind = 'local' | 'kubernetes';
+
+/** Everything a runtime needs to create one session's sandbox. Built by the session manager. */
+export interface SandboxSpec {
+  sessionId: string;
+  /** Stable hash of the user id: the only form of the user's identity a runtime may see. */
+  userHash: string;
+  /** Per-session proxy credential (never the real API key). */
+  credential: string;
+  /** argv of the session program, run inside the sandbox. */
+  command: string[];
+  /** Extra environment for the session program (non-secret). */
+  env: Record<string, string>;
+  /** Course content to mount read-only at /workspace, if any. */
+  course: { id: string; contentDir: string } | null;
+  /** Named resource profile requested for this session (already checked against what the operator allows). */
+  profile: string;
+  cols: number;
+  rows: number;
+  createdAt: Date;
+  /** Hard end of the session: the runtime should enforce it on its own too (e.g. activeDeadlineSeconds). */
+  expiresAt: Date;
+}
+
+/** Progress while a sandbox starts, e.g. "scheduled", "pulling image". */
+export interface StartProgress {
+  phase: string;
+  message: string;
+}
+
+export interface TerminalExit {
+  /** Exit code of the session program, or null when unknown (killed, connection lost). */
+  code: number | null;
+  /** Short reason when the runtime ended it, e.g. "deadline_exceeded". */
+  reason?: string;
+}
+
+/**
+ * A live terminal of a sandbox: the pty locally, an exec stream in Kubernetes.
+ * Output is delivered through `onData`; `pause()`/`resume()` apply backpressure all the way to the
+ * program (the runtime stops reading from the pty / exec stream while paused).
+ */
+export interface Terminal {
+  onData(listener: (chunk: Buffer) => void): void;
+  onExit(listener: (exit: TerminalExit) => void): void;
+  /** Sends input to the program. Returns false when the caller should wait for `onDrain` before writing more. */
+  write(data: Buffer): boolean;
+  onDrain(listener: () => void): void;
+  resize(cols: number, rows: number): void;
+  pause(): void;
+  resume(): void;
+  /** Detaches from the terminal without ending the program (the sandbox keeps running). */
+  detach(): void;
+}
+
+/** A sandbox found by `list()`, for reconciliation after a restart. */
+export interface SandboxRecord {
+  sessionId: string;
+  userHash: string;
+  createdAt: Date;
+  expiresAt: Date | null;
+  courseId: string | null;
+  /** Whether the sandbox can still be attached to (false: finished, failed, terminating). */
+  alive: boolean;
+}
+
+export interface RuntimeHealth {
+  ok: boolean;
+  message?: string;
+}
+
+/**
+ * Contract:
+ * - `start` resolves with the session program's terminal once it runs; it rejects with a `SandboxError`
+ *   whose `reason` names the failure. On rejection nothing is left behind (the runtime cleans up itself).
+ *   `signal` aborts a start in progress (the runtime then cleans up and rejects).
+ * - `attach` re-opens the terminal of a sandbox that is still running (after the service restarted).
+ * - `stop` resolves only when the sandbox is gone; stopping an unknown or already-stopped sandbox succeeds.
+ * - `list` returns the sandboxes this runtime created that still exist (alive or not).
+ * - `health` says whether new sandboxes can be started right now.
+ * - `close` releases the runtime's own resources (watches, sockets); it does not stop sandboxes
+ *   unless the runtime's sandboxes cannot outlive the service (local).
+ */
+export interface SessionRuntime {
+  readonly kind: RuntimeKind;
+  start(spec: SandboxSpec, opts: { signal: AbortSignal; onProgress: (p: StartProgress) => void }): Promise<Terminal>;
+  attach(sessionId: string, size: { cols: number; rows: number }): Promise<Terminal>;
+  stop(sessionId: string): Promise<void>;
+  list(): Promise<SandboxRecord[]>;
+  health(): Promise<RuntimeHealth>;
+  close(): Promise<void>;
+}
+
+/** A start failure with a short machine-readable reason (used in metrics, the API and the runbook). */
+export class SandboxError extends Error {
+  readonly reason: string;
+  constructor(reason: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SandboxError';
+    this.reason = reason;
+  }
+}
