@@ -1,0 +1,50 @@
+// Standalone server: config -> logger/metrics -> proxy -> http server; graceful shutdown on signals.
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { ConfigError, loadProxyConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { createProxy } from './proxy.ts';
+import { createProxyServer } from './server.ts';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function start(): void {
+  let config;
+  try {
+    config = loadProxyConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const proxy = createProxy(config, { logger, registry });
+
+  const server = createProxyServer(proxy.handle);
+  server.listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info({ host: config.host, port, upstream: config.upstreamUrl.origin, ready: proxy.isReady() }, 'api-proxy listening');
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    server.close();
+    server.closeIdleConnections();
+    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    force.unref();
+    server.once('close', () => {
+      void proxy.close().then(() => process.exit(0));
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+start();

@@ -1,0 +1,186 @@
+// The proxy core: one `handle(req, res)` for the whole surface, usable in the standalone server and
+// embedded in web-terminal. Order of checks: request target -> credential -> real key -> limits ->
+// body -> forward. Every refusal happens before the upstream is contacted.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { ProxyConfig } from './config.ts';
+import { constantTimeEquals, verifySessionCredential } from './credentials.ts';
+import { rejection, sendRejection, type Rejection } from './errors.ts';
+import { extractClientCredential } from './headers.ts';
+import { CredentialLimits, type Caller } from './limits.ts';
+import { createLogger } from './logger.ts';
+import { readCappedBody, validateBody } from './messages-request.ts';
+import { ProxyMetrics } from './metrics.ts';
+import { classifyTarget, type ApiRoute, type OpsRoute, type RouteLabel } from './request-target.ts';
+import { forwardToUpstream } from './forward.ts';
+import { UpstreamClient } from './upstream.ts';
+
+export interface ProxyDeps {
+  logger?: Logger;
+  registry?: Registry;
+}
+
+export interface Proxy {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  isReady(): boolean;
+  close(): Promise<void>;
+}
+
+const SWEEP_INTERVAL_MS = 60_000;
+/** Per-session state and metric series are kept this long after the credential expires. */
+const SESSION_GRACE_MS = 10 * 60_000;
+const LEGACY_CALLER: Caller = { sessionId: 'legacy', userHash: 'legacy', expiresAtMs: Number.MAX_SAFE_INTEGER };
+
+export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
+  const logger = (deps.logger ?? createLogger(config.logLevel)).child({ component: 'api-proxy' });
+  const metrics = new ProxyMetrics(deps.registry ?? new Registry());
+  const limits = new CredentialLimits(config, () => Date.now());
+  const upstream = new UpstreamClient({
+    baseUrl: config.upstreamUrl,
+    connectTimeoutMs: config.upstreamConnectTimeoutMs,
+    idleTimeoutMs: config.upstreamIdleTimeoutMs,
+  });
+  const inFlight = new Set<ServerResponse>();
+  let closed = false;
+
+  const sweeper = setInterval(() => {
+    for (const gone of limits.sweep(SESSION_GRACE_MS)) metrics.forgetSession(gone.sessionId, gone.userHash);
+  }, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+
+  const isReady = () => !closed && config.anthropicApiKey !== undefined;
+
+  function authenticate(req: IncomingMessage): Caller | Rejection {
+    const credential = extractClientCredential(req.headers);
+    if (!credential.ok) {
+      return rejection(401, 'authentication_error', `credential_${credential.reason}`, 'missing or invalid credential');
+    }
+    if (config.legacyDummyKey !== undefined && constantTimeEquals(credential.value, config.legacyDummyKey)) {
+      return LEGACY_CALLER;
+    }
+    const verdict = config.sharedSecret
+      ? verifySessionCredential(credential.value, config.sharedSecret)
+      : ({ ok: false, reason: 'bad_signature' } as const);
+    if (!verdict.ok) {
+      const message = verdict.reason === 'expired' ? 'credential expired' : 'missing or invalid credential';
+      return rejection(401, 'authentication_error', `credential_${verdict.reason}`, message);
+    }
+    const { sessionId, userHash, expiresAt } = verdict.claims;
+    return { sessionId, userHash, expiresAtMs: expiresAt.getTime() };
+  }
+
+  /** What the access log line says about a response besides route and status. */
+  const notes = new WeakMap<ServerResponse, { reason?: string; session?: string }>();
+
+  function refuse(res: ServerResponse, r: Rejection, method: string | undefined, caller?: Caller): void {
+    metrics.rejections.inc({ reason: r.reason });
+    notes.set(res, { reason: r.reason, session: caller?.sessionId });
+    sendRejection(res, r, method);
+  }
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, route: ApiRoute, upstreamPath: string) {
+    const caller = authenticate(req);
+    if ('status' in caller) return refuse(res, caller, req.method);
+    const realKey = config.anthropicApiKey;
+    if (realKey === undefined || closed) {
+      const r = rejection(503, 'api_error', 'not_ready', 'the proxy has no upstream API key configured');
+      return refuse(res, r, req.method, caller);
+    }
+    notes.set(res, { session: caller.sessionId });
+    const admission = limits.admit(caller);
+    if (!admission.ok) return refuse(res, admission.rejection, req.method, caller);
+    res.once('close', admission.release);
+
+    const raw = await readCappedBody(req, config.maxBodyBytes);
+    if (res.destroyed) return;
+    if (!Buffer.isBuffer(raw)) return refuse(res, raw, req.method, caller);
+    const body = validateBody(route, req.headers['content-type'], raw, config);
+    if ('status' in body) return refuse(res, body, req.method, caller);
+
+    inFlight.add(res);
+    metrics.inFlight.inc();
+    res.once('close', () => {
+      inFlight.delete(res);
+      metrics.inFlight.dec();
+    });
+    forwardToUpstream({
+      req,
+      res,
+      route,
+      upstreamPath,
+      body: body.bytes,
+      realKey,
+      upstream,
+      onUpstreamHeaders: (seconds) => metrics.upstreamLatency.observe({ route }, seconds),
+      onUsage: (usage) => {
+        const tokens = usage.input_tokens + usage.output_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens;
+        limits.recordUsage(caller, tokens);
+        metrics.recordUsage(caller.sessionId, caller.userHash, usage);
+        logger.debug({ session: caller.sessionId, usage }, 'usage');
+      },
+      onFailure: (kind) => logger.warn({ session: caller.sessionId, route, failure: kind }, 'upstream failure'),
+    });
+  }
+
+  async function handleOps(res: ServerResponse, route: OpsRoute, method: string) {
+    if (route === 'metrics') {
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(text);
+      return;
+    }
+    const ok = route === 'healthz' || isReady();
+    const body = JSON.stringify(
+      route === 'healthz' ? { status: 'ok' } : { ready: ok, ...(ok ? {} : { reason: closed ? 'closing' : 'no upstream API key' }) },
+    );
+    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(method === 'HEAD' ? undefined : body);
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const target = classifyTarget(req);
+    const route: RouteLabel = target.route;
+    res.once('close', () => {
+      const status = res.headersSent ? String(res.statusCode) : 'aborted';
+      metrics.requests.inc({ route, status });
+      if (target.kind === 'api' || target.kind === 'reject') {
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        logger.info({ route, status, ms, ...notes.get(res) }, 'request');
+      }
+    });
+    let work: Promise<void> | void;
+    try {
+      switch (target.kind) {
+        case 'reject':
+          return refuse(res, target.rejection, req.method);
+        case 'preconnect':
+          res.writeHead(200, { 'content-length': 0 });
+          res.end();
+          return;
+        case 'ops':
+          work = handleOps(res, target.route, req.method ?? 'GET');
+          break;
+        case 'api':
+          work = handleApi(req, res, target.route, target.upstreamPath);
+          break;
+      }
+    } catch (err) {
+      work = Promise.reject(err);
+    }
+    void Promise.resolve(work).catch((err: unknown) => {
+      logger.error({ err: { message: (err as Error)?.message } }, 'unexpected failure');
+      sendRejection(res, rejection(500, 'api_error', 'internal', 'internal proxy error'), req.method);
+    });
+  }
+
+  async function close(): Promise<void> {
+    closed = true;
+    clearInterval(sweeper);
+    for (const res of inFlight) res.destroy();
+    upstream.close();
+  }
+
+  return { handle, isReady, close };
+}
