@@ -1,0 +1,178 @@
+// One watch over every managed pod (a small informer): list once, then follow changes from the list's
+// resourceVersion. A dropped watch resumes from the last resourceVersion seen; 410 Expired relists.
+import { Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { describeApiError, type PodApi } from './kube-client.ts';
+import { MANAGED_SELECTOR } from './pod-spec.ts';
+
+type PodListener = (pod: V1Pod | null) => void;
+
+export interface PodWatcherOptions {
+  api: PodApi;
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  /** Server-side lifetime of one watch request (client-node 1.4 has no client-side timeout). */
+  watchTimeoutSeconds?: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+}
+
+export class PodWatcher {
+  private readonly pods = new Map<string, V1Pod>();
+  private readonly listeners = new Map<string, Set<PodListener>>();
+  private resourceVersion: string | undefined;
+  private controller: AbortController | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private closed = false;
+  private started: Promise<void> | null = null;
+  private lastError: string | null = null;
+  /** Counters for tests and metrics. */
+  readonly stats = { watches: 0, relists: 0, resumes: 0 };
+
+  constructor(private readonly opts: PodWatcherOptions) {}
+
+  /** Resolves after the first list; the watch then runs until `close()`. */
+  start(): Promise<void> {
+    this.started ??= this.relist().then(() => this.watch());
+    this.started.catch(() => { this.started = null; });
+    return this.started;
+  }
+
+  get(name: string): V1Pod | undefined {
+    return this.pods.get(name);
+  }
+
+  /** Calls `listener` with every change of pod `name` (null when it is gone). */
+  subscribe(name: string, listener: PodListener): () => void {
+    let set = this.listeners.get(name);
+    if (!set) this.listeners.set(name, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(name);
+    };
+  }
+
+  /** Resolves true once pod `name` is gone (per the watch), false after `timeoutMs`. */
+  waitGone(name: string, timeoutMs: number): Promise<boolean> {
+    if (!this.pods.has(name)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { unsubscribe(); resolve(false); }, timeoutMs);
+      const unsubscribe = this.subscribe(name, (pod) => {
+        if (pod) return;
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(true);
+      });
+    });
+  }
+
+  health(): { ok: boolean; message?: string } {
+    if (this.lastError) return { ok: false, message: `pod watch failing: ${this.lastError}` };
+    return { ok: true };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.controller?.abort();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+  }
+
+  private notify(name: string, pod: V1Pod | null): void {
+    for (const listener of [...(this.listeners.get(name) ?? [])]) listener(pod);
+  }
+
+  private async relist(): Promise<void> {
+    this.stats.relists += 1;
+    const { pods, resourceVersion } = await this.opts.api.listManaged();
+    const seen = new Set<string>();
+    for (const pod of pods) {
+      const name = pod.metadata?.name;
+      if (!name) continue;
+      seen.add(name);
+      const before = this.pods.get(name);
+      this.pods.set(name, pod);
+      if (before?.metadata?.resourceVersion !== pod.metadata?.resourceVersion) this.notify(name, pod);
+    }
+    for (const name of [...this.pods.keys()]) {
+      if (seen.has(name)) continue;
+      this.pods.delete(name);
+      this.notify(name, null);
+    }
+    this.resourceVersion = resourceVersion;
+  }
+
+  private async watch(): Promise<void> {
+    if (this.closed) return;
+    this.stats.watches += 1;
+    let expired = false;
+    let events = 0;
+    const path = `/api/v1/namespaces/${this.opts.api.namespace}/pods`;
+    const query = {
+      labelSelector: MANAGED_SELECTOR,
+      resourceVersion: this.resourceVersion,
+      allowWatchBookmarks: true,
+      timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300,
+    };
+    const onEvent = (type: string, object: V1Pod & { code?: number }) => {
+      if (type === 'ERROR') {
+        if (object.code === 410) expired = true;
+        this.controller?.abort();
+        return;
+      }
+      events += 1;
+      this.failures = 0;
+      this.lastError = null;
+      const rv = object.metadata?.resourceVersion;
+      if (rv) this.resourceVersion = rv;
+      const name = object.metadata?.name;
+      if (type === 'BOOKMARK' || !name) return;
+      if (type === 'DELETED') {
+        this.pods.delete(name);
+        this.notify(name, null);
+      } else {
+        this.pods.set(name, object);
+        this.notify(name, object);
+      }
+    };
+    const onDone = (err: unknown) => {
+      if (this.closed) return;
+      const gone = expired || (err as { statusCode?: number } | null)?.statusCode === 410;
+      if (err && !gone && !isAbort(err)) {
+        this.failures += 1;
+        this.lastError = describeApiError(err);
+        this.opts.logger.warn({ err: this.lastError }, 'pod watch failed; resuming');
+      } else if (events === 0 && !gone) {
+        this.failures += 1; // a watch that ends at once, again and again, must not spin
+      }
+      this.scheduleRestart(gone);
+    };
+    try {
+      this.controller = await new Watch(this.opts.kubeConfig).watch(path, query, onEvent, onDone);
+    } catch (err) {
+      onDone(err);
+    }
+  }
+
+  private scheduleRestart(relist: boolean): void {
+    const initial = this.opts.backoffInitialMs ?? 200;
+    const delay = this.failures === 0 ? 0 : Math.min(this.opts.backoffMaxMs ?? 10_000, initial * 2 ** (this.failures - 1));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.closed) return;
+      if (!relist) this.stats.resumes += 1;
+      const next = relist ? this.relist().then(() => this.watch()) : this.watch();
+      next.catch((err: unknown) => {
+        this.failures += 1;
+        this.lastError = describeApiError(err);
+        this.opts.logger.warn({ err: this.lastError }, 'pod relist failed; retrying');
+        this.scheduleRestart(true);
+      });
+    }, delay);
+  }
+}
+
+function isAbort(err: unknown): boolean {
+  return (err as { name?: string } | null)?.name === 'AbortError';
+}

@@ -1,0 +1,167 @@
+// The Kubernetes SessionRuntime: a Pod per session, its terminal over exec, deletion on stop,
+// and reconciliation of pods no live session owns (after our own restart, or a failed delete).
+import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { SandboxError, type RuntimeHealth, type SandboxRecord, type SandboxSpec, type SessionRuntime, type StartProgress, type Terminal } from '../types.ts';
+import type { KubernetesConfig } from './config.ts';
+import { openExecTerminal } from './exec-terminal.ts';
+import { describeApiError, loadKubeConfig, PodApi } from './kube-client.ts';
+import { ANNOTATIONS, CONTAINER_NAME, LABELS, podName } from './pod-spec.ts';
+import { podIsAlive } from './pod-status.ts';
+import { PodWatcher } from './pod-watch.ts';
+import { execArgv } from './session-command.ts';
+import { deleteAfterFailedStart, startPod } from './start-pod.ts';
+
+export interface KubernetesRuntimeOptions {
+  config: KubernetesConfig;
+  logger: Logger;
+  /** Defaults to loadKubeConfig({ kubeconfigPath: config.KUBECONFIG }). */
+  kubeConfig?: KubeConfig;
+  /** Exec heartbeat period (tests shorten it). */
+  heartbeatMs?: number;
+  /** How long stop() waits for the pod to be gone before giving up (reconciliation retries). */
+  stopWaitMs?: number;
+  watchTimeoutSeconds?: number;
+}
+
+export interface ReconcileResult {
+  deleted: string[];
+  failed: string[];
+}
+
+export interface KubernetesRuntime extends SessionRuntime {
+  /** Deletes managed pods that no live session owns, and every Failed/Succeeded pod. */
+  reconcile(ownedSessionIds: Iterable<string>): Promise<ReconcileResult>;
+}
+
+function toRecord(pod: V1Pod): SandboxRecord | null {
+  const labels = pod.metadata?.labels ?? {};
+  const annotations = pod.metadata?.annotations ?? {};
+  const sessionId = labels[LABELS.sessionId];
+  if (!sessionId) return null;
+  const date = (value: string | undefined) => (value && !Number.isNaN(Date.parse(value)) ? new Date(value) : null);
+  return {
+    sessionId,
+    userHash: annotations[ANNOTATIONS.userHash] ?? labels[LABELS.userHash] ?? '',
+    createdAt: date(annotations[ANNOTATIONS.createdAt]) ?? new Date(pod.metadata?.creationTimestamp ?? 0),
+    expiresAt: date(annotations[ANNOTATIONS.expiresAt]),
+    courseId: annotations[ANNOTATIONS.courseId] ?? null,
+    alive: podIsAlive(pod),
+  };
+}
+
+function storedCommand(pod: V1Pod): string[] | null {
+  try {
+    const parsed = JSON.parse(pod.metadata?.annotations?.[ANNOTATIONS.command] ?? 'null') as unknown;
+    return Array.isArray(parsed) && parsed.length > 0 && parsed.every((a) => typeof a === 'string') ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): KubernetesRuntime {
+  const { config, logger } = opts;
+  const kubeConfig = opts.kubeConfig ?? loadKubeConfig({ kubeconfigPath: config.KUBECONFIG });
+  const api = new PodApi(kubeConfig, config.K8S_NAMESPACE, config.K8S_API_TIMEOUT_SECONDS * 1000);
+  const watcher = new PodWatcher({ api, kubeConfig, logger, watchTimeoutSeconds: opts.watchTimeoutSeconds });
+  const deps = { api, watcher, config, logger };
+
+  const openTerminal = (name: string, command: string[], size: { cols: number; rows: number }) =>
+    openExecTerminal({
+      kubeConfig,
+      namespace: config.K8S_NAMESPACE,
+      podName: name,
+      container: CONTAINER_NAME,
+      argv: execArgv(command, config.SANDBOX_ENTRYPOINT),
+      cols: size.cols,
+      rows: size.rows,
+      heartbeatMs: opts.heartbeatMs,
+    });
+
+  async function deleteAndWait(name: string): Promise<boolean> {
+    const existed = await api.delete(name, config.SANDBOX_DELETE_GRACE_SECONDS);
+    if (!existed) return true;
+    return watcher.waitGone(name, opts.stopWaitMs ?? (config.SANDBOX_DELETE_GRACE_SECONDS + 30) * 1000);
+  }
+
+  return {
+    kind: 'kubernetes',
+
+    async start(spec: SandboxSpec, startOpts: { signal: AbortSignal; onProgress: (p: StartProgress) => void }): Promise<Terminal> {
+      const pod = await startPod(deps, spec, startOpts);
+      const name = pod.metadata?.name as string;
+      try {
+        if (startOpts.signal.aborted) throw new SandboxError('aborted', 'session start was cancelled');
+        return await openTerminal(name, spec.command, spec);
+      } catch (err) {
+        await deleteAfterFailedStart(deps, name, null);
+        if (err instanceof SandboxError) throw err;
+        logger.warn({ pod: name, err: describeApiError(err) }, 'exec into the session pod failed');
+        throw new SandboxError('api_error', 'could not open the terminal of the sandbox', { cause: err });
+      }
+    },
+
+    async attach(sessionId, size) {
+      const name = podName(sessionId);
+      await watcher.start();
+      const pod = watcher.get(name) ?? (await api.read(name));
+      if (!pod || !podIsAlive(pod)) throw new SandboxError('container_crashed', 'the sandbox is no longer running');
+      const command = storedCommand(pod);
+      if (!command) throw new SandboxError('api_error', 'the sandbox pod does not record its session command');
+      try {
+        return await openTerminal(name, command, size);
+      } catch (err) {
+        throw new SandboxError('api_error', 'could not re-open the terminal of the sandbox', { cause: err });
+      }
+    },
+
+    async stop(sessionId) {
+      const name = podName(sessionId);
+      try {
+        if (!(await deleteAndWait(name))) logger.warn({ pod: name }, 'session pod still present after stop; reconciliation will retry');
+      } catch (err) {
+        logger.warn({ pod: name, err: describeApiError(err) }, 'deleting the session pod failed; reconciliation will retry');
+      }
+    },
+
+    async list() {
+      const { pods } = await api.listManaged();
+      return pods.map(toRecord).filter((r): r is SandboxRecord => r !== null);
+    },
+
+    async reconcile(ownedSessionIds) {
+      const owned = new Set(ownedSessionIds);
+      const { pods } = await api.listManaged();
+      const result: ReconcileResult = { deleted: [], failed: [] };
+      await Promise.all(pods.map(async (pod) => {
+        const name = pod.metadata?.name;
+        if (!name || pod.metadata?.deletionTimestamp) return;
+        const sessionId = pod.metadata?.labels?.[LABELS.sessionId];
+        const finished = pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded';
+        if (sessionId && owned.has(sessionId) && !finished) return;
+        try {
+          await api.delete(name, config.SANDBOX_DELETE_GRACE_SECONDS);
+          result.deleted.push(name);
+        } catch (err) {
+          result.failed.push(name);
+          logger.warn({ pod: name, err: describeApiError(err) }, 'reconciliation could not delete a pod');
+        }
+      }));
+      if (result.deleted.length > 0) logger.info({ pods: result.deleted }, 'reconciliation deleted session pods');
+      return result;
+    },
+
+    async health(): Promise<RuntimeHealth> {
+      try {
+        await watcher.start();
+      } catch (err) {
+        return { ok: false, message: `Kubernetes API not reachable: ${describeApiError(err)}` };
+      }
+      return watcher.health();
+    },
+
+    async close() {
+      watcher.close();
+    },
+  };
+}
