@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, realpathSync, lstatSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { findKustomizations, manifestsDir, parseObjects, renderComposed, rendered, type KubeObject } from './render.ts';
+
+const id = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+const kustomizations = findKustomizations();
+
+test('the manifests hold the expected kustomizations', () => {
+  const dirs = kustomizations.map((k) => k.dir);
+  for (const expected of ['base', 'cluster', 'overlays/dev', 'overlays/production', 'gpu', 'apps', 'components/ingress-tls', 'components/metrics-scrape']) {
+    assert.ok(dirs.includes(expected), `missing kustomization ${expected}`);
+  }
+});
+
+for (const k of kustomizations.filter((x) => x.kind === 'Kustomization')) {
+  test(`kubectl kustomize renders ${k.dir}`, () => {
+    const objects = rendered(k.dir);
+    assert.ok(objects.length > 0, 'renders no object');
+    for (const o of objects) {
+      assert.ok(o.apiVersion && o.kind && o.metadata?.name, `incomplete object ${JSON.stringify(o).slice(0, 120)}`);
+    }
+    const ids = objects.map(id);
+    assert.equal(new Set(ids).size, ids.length, 'duplicate objects');
+  });
+}
+
+test('the components compose with the production overlay', () => {
+  const objects = renderComposed(['overlays/production'], ['components/ingress-tls', 'components/metrics-scrape']);
+  const ingress = objects.find((o) => o.kind === 'Ingress' && o.metadata.name === 'web-terminal');
+  assert.deepEqual((ingress?.spec as { tls?: unknown }).tls, [{ secretName: 'claudecode-tls' }]);
+  assert.equal(ingress?.metadata.annotations?.['traefik.ingress.kubernetes.io/router.entrypoints'], 'websecure');
+  assert.ok(objects.some((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'allow-metrics-scrape'));
+});
+
+test('the seed file names still apply one by one: k8s-manifests/<file>.yaml', () => {
+  const flat = readdirSync(manifestsDir).filter((f) => f.endsWith('.yaml'));
+  for (const seed of ['namespace', 'rbac', 'configmap', 'secret', 'deployment', 'service', 'api-proxy-deployment', 'api-proxy-service', 'network-policy']) {
+    assert.ok(flat.includes(`${seed}.yaml`), `k8s-manifests/${seed}.yaml is missing`);
+  }
+  const production = new Set(rendered('overlays/production').map(id));
+  const baseAndCluster = new Set([...rendered('base'), ...rendered('cluster')].map(id));
+  for (const file of flat) {
+    const path = join(manifestsDir, file);
+    assert.ok(lstatSync(path).isSymbolicLink(), `${file} should point into base/ or cluster/ (one copy of each manifest)`);
+    const target = relative(manifestsDir, realpathSync(path));
+    assert.match(target, /^(base|cluster)\//, `${file} points outside base/ and cluster/`);
+    for (const o of parseObjects(readFileSync(path, 'utf8'), file)) {
+      if (o.kind === 'Secret') continue; // the template, created by hand (docs/deploy.md)
+      assert.ok(baseAndCluster.has(id(o)), `${file}: ${id(o)} is not part of the kustomizations`);
+      assert.ok(production.has(id(o)), `${file}: ${id(o)} is missing from the production overlay`);
+    }
+  }
+});
+
+test('kustomizations use labels:, not the deprecated commonLabels', () => {
+  for (const k of kustomizations) {
+    const text = readFileSync(join(manifestsDir, k.dir, 'kustomization.yaml'), 'utf8');
+    assert.doesNotMatch(text, /^commonLabels:/m, `${k.dir} uses commonLabels`);
+  }
+});
+
+test('app.kubernetes.io/part-of labels objects but never a selector', () => {
+  for (const o of rendered('overlays/production')) {
+    if (o.kind === 'Secret') continue;
+    assert.equal(o.metadata.labels?.['app.kubernetes.io/part-of'], 'claudecode', `${id(o)} lacks part-of`);
+    const selector = (o.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector;
+    const labels = selector?.matchLabels ?? (o.kind === 'Service' ? (selector as Record<string, string> | undefined) : undefined);
+    assert.ok(!labels || !('app.kubernetes.io/part-of' in labels), `${id(o)} selects on part-of`);
+  }
+});
