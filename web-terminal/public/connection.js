@@ -1,0 +1,103 @@
+// One terminal connection: binary frames to and from xterm.js, JSON control frames, reconnect on
+// unexpected drops, and flow control (pause the server while xterm is behind on rendering).
+import { CloseCode, FINAL_CLOSE_CODES } from './protocol.js';
+
+const HIGH_WATER = 512 * 1024;
+const LOW_WATER = 64 * 1024;
+
+export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) {
+  let ws = null;
+  let closedByUs = false;
+  let attempts = 0;
+  let pendingBytes = 0;
+  let paused = false;
+  const encoder = new TextEncoder();
+
+  const send = (data) => {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(data);
+  };
+  const control = (msg) => send(JSON.stringify(msg));
+
+  const onData = term.onData((data) => send(encoder.encode(data)));
+  const onBinary = term.onBinary((data) => send(Uint8Array.from(data, (c) => c.charCodeAt(0))));
+  const onResize = term.onResize(({ cols, rows }) => control({ type: 'resize', cols, rows }));
+
+  async function open() {
+    const url = new URL(await getWsUrl(), window.location.href);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    const socket = new WebSocket(url);
+    socket.binaryType = 'arraybuffer';
+    ws = socket;
+    socket.onopen = () => {
+      attempts = 0;
+      pendingBytes = 0;
+      paused = false;
+      control({ type: 'resize', cols: term.cols, rows: term.rows });
+    };
+    socket.onmessage = (event) => {
+      if (typeof event.data === 'string') return handleControl(JSON.parse(event.data));
+      const bytes = new Uint8Array(event.data);
+      pendingBytes += bytes.length;
+      if (!paused && pendingBytes > HIGH_WATER) {
+        paused = true;
+        control({ type: 'pause' });
+      }
+      term.write(bytes, () => {
+        pendingBytes -= bytes.length;
+        if (paused && pendingBytes < LOW_WATER) {
+          paused = false;
+          control({ type: 'resume' });
+        }
+      });
+    };
+    socket.onclose = (event) => {
+      if (ws !== socket) return;
+      ws = null;
+      if (closedByUs) return;
+      if (FINAL_CLOSE_CODES.includes(event.code)) {
+        const why = {
+          [CloseCode.TAKEN_OVER]: 'This session was opened in another window.',
+          [CloseCode.NOT_FOUND]: 'This session no longer exists.',
+          [CloseCode.UNAUTHORIZED]: 'Not allowed to open this session.',
+          [CloseCode.TOO_BIG]: 'The connection was closed: a message was too large.',
+          [CloseCode.POLICY]: 'The connection was closed by the server.',
+        }[event.code];
+        onEnded({ code: event.code, message: why ?? event.reason ?? 'Session ended.' });
+        return;
+      }
+      reconnect();
+    };
+  }
+
+  function handleControl(msg) {
+    if (msg.type === 'status') onStatus(msg.state, msg.message || msg.phase || '', msg);
+    else if (msg.type === 'exit') onStatus('ended', msg.code === null ? (msg.reason || '') : `exit code ${msg.code}`, msg);
+    else if (msg.type === 'event') onEvent(msg);
+    else if (msg.type === 'error') onStatus('error', msg.message, msg);
+  }
+
+  function reconnect() {
+    attempts += 1;
+    if (attempts > 8) {
+      onEnded({ code: 0, message: 'Lost the connection to the server.' });
+      return;
+    }
+    onStatus('reconnecting', `attempt ${attempts}`);
+    const delay = Math.min(8000, 250 * 2 ** (attempts - 1));
+    setTimeout(() => {
+      if (!closedByUs) open().catch(() => reconnect());
+    }, delay);
+  }
+
+  open().catch((err) => onEnded({ code: 0, message: err.message }));
+
+  return {
+    close() {
+      closedByUs = true;
+      onData.dispose();
+      onBinary.dispose();
+      onResize.dispose();
+      if (ws) ws.close(1000, 'viewer closed');
+    },
+  };
+}

@@ -1,0 +1,9 @@
+export declare const CloseCode: Readonly<{
+  ENDED: 1000; GOING_AWAY: 1001; POLICY: 1008; TOO_BIG: 1009;
+  TAKEN_OVER: 4001; UNAUTHORIZED: 4003; NOT_FOUND: 4004; IDLE: 4008;
+}>;
+export declare const FINAL_CLOSE_CODES: readonly number[];
+export declare const ClientMessage: Readonly<{ RESIZE: 'resize'; PING: 'ping'; PAUSE: 'pause'; RESUME: 'resume' }>;
+export declare const ServerMessage: Readonly<{ STATUS: 'status'; EXIT: 'exit'; EVENT: 'event'; ERROR: 'error'; PONG: 'pong' }>;
+export declare const MAX_COLS: number;
+export declare const MAX_ROWS: number;

@@ -1,0 +1,40 @@
+// Local mode: the API proxy core runs in-process on a unix socket that each sandbox gets bind-mounted
+// as its only way out. The real key stays in this process.
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { createProxy, loadProxyConfig } from 'api-proxy';
+
+export interface LocalProxy {
+  socketPath: string;
+  isReady(): boolean;
+  close(): Promise<void>;
+}
+
+export async function startLocalProxy(opts: { env: NodeJS.ProcessEnv; secret: string; logger: Logger; registry: Registry }): Promise<LocalProxy> {
+  const config = loadProxyConfig({ ...opts.env, PROXY_SHARED_SECRET: opts.secret, PROXY_SHARED_SECRET_FILE: undefined });
+  const proxy = createProxy(config, { logger: opts.logger.child({ component: 'api-proxy' }), registry: opts.registry });
+  const dir = mkdtempSync(join(tmpdir(), 'claudecode-proxy-'));
+  // Sandboxes run as other uids: they may traverse to the socket, not list the folder.
+  chmodSync(dir, 0o711);
+  const socketPath = join(dir, 'proxy.sock');
+  const server = createServer((req, res) => proxy.handle(req, res));
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolveListen());
+  });
+  chmodSync(socketPath, 0o666);
+  return {
+    socketPath,
+    isReady: () => proxy.isReady(),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await proxy.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,33 @@
+// Liveness, readiness and metrics.
+import { Router } from 'express';
+import type { Registry } from 'prom-client';
+
+export interface HealthCheck {
+  name: string;
+  check: () => Promise<{ ok: boolean; message?: string }>;
+}
+
+export function createHealthRoutes(opts: { checks: HealthCheck[]; registry: Registry; isShuttingDown: () => boolean }): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const results = await Promise.all(
+      opts.checks.map(async ({ name, check }) => {
+        try {
+          return { name, ...(await check()) };
+        } catch (err) {
+          return { name, ok: false, message: err instanceof Error ? err.message : 'check failed' };
+        }
+      }),
+    );
+    const ready = !opts.isShuttingDown() && results.every((r) => r.ok);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: results });
+  });
+  router.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', opts.registry.contentType);
+    res.send(await opts.registry.metrics());
+  });
+  return router;
+}

@@ -1,0 +1,114 @@
+// The bubblewrap command line of one local sandbox, as a pure function of its inputs.
+// What the sandbox sees: a read-only system (/usr and a few safe /etc entries), a private writable
+// home and /tmp in memory, the course read-only at /workspace, its own PID/IPC/UTS/user/network
+// namespaces (no network but the proxy socket), a non-root user, and nothing of the service's files.
+
+export const SANDBOX_HOME = '/home/sandbox';
+export const SANDBOX_UID = 1000;
+export const SANDBOX_TOOLS_DIR = '/opt/claudecode/lib';
+export const SANDBOX_BIN_DIR = '/opt/claudecode/bin';
+export const SANDBOX_PROXY_SOCKET = '/run/claudecode/proxy.sock';
+export const SANDBOX_PROXY_PORT = 8080;
+export const MANAGED_SETTINGS_PATH = '/etc/claude-code/managed-settings.json';
+
+/** /etc entries a shell and the CLI need that reveal nothing about the host. */
+export const SAFE_ETC_ENTRIES = [
+  'alternatives', 'ssl', 'ca-certificates', 'localtime', 'timezone', 'terminfo', 'nsswitch.conf',
+  'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'bash.bashrc', 'profile', 'profile.d', 'inputrc', 'mime.types',
+];
+
+export interface BwrapInput {
+  /** Top-level system paths and whether each is a symlink on the host (merged-/usr systems). */
+  systemLinks: Record<string, string | null>;
+  /** Host files prepared by the runtime: generated passwd/group/hosts, tools dir, binaries. */
+  files: {
+    passwd: string;
+    group: string;
+    hosts: string;
+    toolsDir: string;
+    nodeBinary: string;
+    claudeBinary: string | null;
+    managedSettings: string;
+    proxySocket: string | null;
+  };
+  workspaceDir: string | null;
+  env: Record<string, string>;
+  command: string[];
+  tmpSizeBytes: number;
+  homeSizeBytes: number;
+}
+
+export function buildBwrapArgs(input: BwrapInput): string[] {
+  const { files } = input;
+  const args: string[] = [
+    '--unshare-all',
+    '--unshare-user',
+    '--disable-userns',
+    '--die-with-parent',
+    '--uid', String(SANDBOX_UID),
+    '--gid', String(SANDBOX_UID),
+    '--hostname', 'sandbox',
+    '--cap-drop', 'ALL',
+    '--ro-bind', '/usr', '/usr',
+  ];
+  for (const [path, target] of Object.entries(input.systemLinks)) {
+    if (target === null) args.push('--ro-bind-try', path, path);
+    else args.push('--symlink', target, path);
+  }
+  for (const entry of SAFE_ETC_ENTRIES) args.push('--ro-bind-try', `/etc/${entry}`, `/etc/${entry}`);
+  args.push(
+    '--ro-bind', files.passwd, '/etc/passwd',
+    '--ro-bind', files.group, '/etc/group',
+    '--ro-bind', files.hosts, '/etc/hosts',
+    '--ro-bind', files.managedSettings, MANAGED_SETTINGS_PATH,
+    '--proc', '/proc',
+    '--dev', '/dev',
+    '--size', String(input.tmpSizeBytes), '--tmpfs', '/tmp',
+    '--perms', '0700', '--size', String(input.homeSizeBytes), '--tmpfs', SANDBOX_HOME,
+    '--ro-bind', files.toolsDir, SANDBOX_TOOLS_DIR,
+    '--ro-bind', files.nodeBinary, `${SANDBOX_BIN_DIR}/node`,
+  );
+  if (files.claudeBinary) args.push('--ro-bind', files.claudeBinary, `${SANDBOX_BIN_DIR}/claude`);
+  if (files.proxySocket) args.push('--ro-bind', files.proxySocket, SANDBOX_PROXY_SOCKET);
+  if (input.workspaceDir) args.push('--ro-bind', input.workspaceDir, '/workspace');
+  else args.push('--dir', '/workspace');
+  // Everything outside home and /tmp is read-only, including the sandbox's own root.
+  args.push('--remount-ro', '/', '--chdir', '/workspace', '--clearenv');
+  for (const [name, value] of Object.entries(input.env)) args.push('--setenv', name, value);
+  args.push('--', '/bin/sh', `${SANDBOX_TOOLS_DIR}/entrypoint.sh`, ...input.command);
+  return args;
+}
+
+/** The environment inside the sandbox: fixed basics, traffic switches, then the session's own. */
+export function sandboxEnv(opts: { credential: string; proxyAvailable: boolean; extra: Record<string, string> }): Record<string, string> {
+  const env: Record<string, string> = {
+    HOME: SANDBOX_HOME,
+    USER: 'sandbox',
+    LOGNAME: 'sandbox',
+    SHELL: '/bin/bash',
+    PATH: `${SANDBOX_BIN_DIR}:/usr/local/bin:/usr/bin:/bin`,
+    TERM: 'xterm-256color',
+    COLORTERM: 'truecolor',
+    LANG: 'C.UTF-8',
+    TMPDIR: '/tmp',
+    CLAUDECODE_WORKDIR: '/workspace',
+    CLAUDECODE_NODE: `${SANDBOX_BIN_DIR}/node`,
+    ANTHROPIC_API_KEY: opts.credential,
+    ...claudeCodeQuietEnv,
+  };
+  if (opts.proxyAvailable) {
+    env.CLAUDECODE_PROXY_SOCKET = SANDBOX_PROXY_SOCKET;
+    env.CLAUDECODE_PROXY_PORT = String(SANDBOX_PROXY_PORT);
+    env.ANTHROPIC_BASE_URL = `http://127.0.0.1:${SANDBOX_PROXY_PORT}`;
+  }
+  return { ...env, ...opts.extra };
+}
+
+/** Switches that stop Claude Code from contacting anything but ANTHROPIC_BASE_URL. */
+export const claudeCodeQuietEnv: Readonly<Record<string, string>> = Object.freeze({
+  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+  DISABLE_AUTOUPDATER: '1',
+  DISABLE_TELEMETRY: '1',
+  DISABLE_ERROR_REPORTING: '1',
+  CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL: '1',
+});

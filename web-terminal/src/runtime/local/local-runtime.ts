@@ -1,0 +1,171 @@
+// The embedded default runtime: each session is a process tree in a bubblewrap sandbox on a pty.
+// Sandboxes cannot outlive the service (--die-with-parent, and shutdown stops them all).
+import { spawn } from '@lydell/node-pty';
+import type { IPty } from '@lydell/node-pty';
+import type { Logger } from 'pino';
+import { SandboxError } from '../types.ts';
+import type { SandboxRecord, SandboxSpec, SessionRuntime, Terminal } from '../types.ts';
+import { buildBwrapArgs, sandboxEnv } from './bwrap-args.ts';
+import { checkBwrap } from './bwrap-check.ts';
+import type { BwrapStatus } from './bwrap-check.ts';
+import { prepareHostFiles, systemLinks } from './host-files.ts';
+import { ptyTerminal } from './pty-terminal.ts';
+import { UidPool } from './uid-pool.ts';
+
+export interface LocalRuntimeOptions {
+  logger: Logger;
+  /** Unix socket of the in-process API proxy, bind-mounted into each sandbox; null: no network at all. */
+  proxySocket: string | null;
+  allowUnsandboxed: boolean;
+  memoryMb: number;
+  maxProcs: number;
+  /** When the service runs as root, sandboxes run as host uids from this base (one per session). */
+  uidBase?: number;
+  /** Overrides bubblewrap detection (tests of the unsandboxed path). */
+  bwrapStatus?: BwrapStatus;
+}
+
+interface LocalSandbox {
+  spec: SandboxSpec;
+  pty: IPty;
+  exited: Promise<void>;
+  releaseUid: () => void;
+}
+
+const UNSANDBOXED_BANNER = '\r\n\x1b[1;41;97m WARNING: this session is NOT sandboxed (ALLOW_UNSANDBOXED=true): it runs with the service\'s own rights. \x1b[0m\r\n\r\n';
+const KILL_GRACE_MS = 500;
+const STOP_TIMEOUT_MS = 5000;
+
+export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<SessionRuntime> {
+  const bwrap = opts.bwrapStatus ?? (await checkBwrap());
+  if (!bwrap.available) {
+    if (opts.allowUnsandboxed) opts.logger.warn({ problem: bwrap.problem }, 'bubblewrap unavailable: sessions run UNSANDBOXED (ALLOW_UNSANDBOXED=true)');
+    else opts.logger.error({ problem: bwrap.problem }, 'bubblewrap unavailable: local sessions are refused (set ALLOW_UNSANDBOXED=true to run them without a sandbox, at your own risk)');
+  }
+  const hostFiles = prepareHostFiles();
+  const links = systemLinks();
+  const runningAsRoot = process.getuid?.() === 0;
+  const uids = new UidPool(opts.uidBase ?? 200_000, 10_000);
+  const sandboxes = new Map<string, LocalSandbox>();
+
+  function argvFor(spec: SandboxSpec): { file: string; args: string[]; env: Record<string, string>; banner?: string } {
+    const env = sandboxEnv({ credential: spec.credential, proxyAvailable: opts.proxySocket !== null, extra: spec.env });
+    const rlimits = ['--as=' + opts.memoryMb * 1024 * 1024, '--core=0', '--nofile=4096'];
+    // RLIMIT_NPROC counts every process of the host uid: only meaningful with a uid of its own.
+    if (runningAsRoot) rlimits.push(`--nproc=${opts.maxProcs}`);
+    if (!bwrap.available) {
+      return { file: '/bin/sh', args: ['-c', 'exec "$@"', 'sh', ...spec.command], env: { ...process.env as Record<string, string>, ...env, HOME: process.env.HOME ?? '/tmp' }, banner: UNSANDBOXED_BANNER };
+    }
+    const args = buildBwrapArgs({
+      systemLinks: links,
+      files: { ...hostFiles.files, proxySocket: opts.proxySocket },
+      workspaceDir: spec.course?.contentDir ?? null,
+      env,
+      command: spec.command,
+      tmpSizeBytes: 512 * 1024 * 1024,
+      homeSizeBytes: 512 * 1024 * 1024,
+    });
+    return { file: '/usr/bin/prlimit', args: [...rlimits, '--', bwrap.path!, ...args], env: { PATH: '/usr/bin:/bin' } };
+  }
+
+  return {
+    kind: 'local',
+
+    async start(spec, { signal }): Promise<Terminal> {
+      if (!bwrap.available && !opts.allowUnsandboxed) {
+        throw new SandboxError('sandbox_unavailable', `cannot start a sandbox: ${bwrap.problem}`);
+      }
+      if (signal.aborted) throw new SandboxError('aborted', 'session start was cancelled');
+      const { file, args, env, banner } = argvFor(spec);
+      const uid = runningAsRoot && bwrap.available ? uids.acquire() : null;
+      let pty: IPty;
+      try {
+        pty = spawn(file, args, {
+          name: 'xterm-256color',
+          cols: spec.cols,
+          rows: spec.rows,
+          cwd: '/',
+          env,
+          encoding: null,
+          ...(uid === null ? {} : { uid: uid.value, gid: uid.value }),
+        });
+      } catch (err) {
+        uid?.release();
+        throw new SandboxError('spawn_failed', 'could not start the sandbox process', { cause: err });
+      }
+      const exited = new Promise<void>((resolveExit) => pty.onExit(() => resolveExit()));
+      const sandbox: LocalSandbox = { spec, pty, exited, releaseUid: () => uid?.release() };
+      sandboxes.set(spec.sessionId, sandbox);
+      void exited.then(() => {
+        if (sandboxes.get(spec.sessionId) === sandbox) sandboxes.delete(spec.sessionId);
+        sandbox.releaseUid();
+      });
+      opts.logger.debug({ sessionId: spec.sessionId, pid: pty.pid, uid: uid?.value }, 'local sandbox started');
+      return ptyTerminal(pty, banner ? { banner } : {});
+    },
+
+    async attach(sessionId): Promise<Terminal> {
+      // A local sandbox's pty lives in this process; after a restart there is nothing to re-attach to.
+      throw new SandboxError('not_found', `no local sandbox for session ${sessionId}`);
+    },
+
+    async stop(sessionId): Promise<void> {
+      const sandbox = sandboxes.get(sessionId);
+      if (!sandbox) return;
+      await terminate(sandbox);
+    },
+
+    async list(): Promise<SandboxRecord[]> {
+      return [...sandboxes.values()].map(({ spec }) => ({
+        sessionId: spec.sessionId,
+        userHash: spec.userHash,
+        createdAt: spec.createdAt,
+        expiresAt: spec.expiresAt,
+        courseId: spec.course?.id ?? null,
+        alive: true,
+      }));
+    },
+
+    async health() {
+      if (bwrap.available) return { ok: true };
+      if (opts.allowUnsandboxed) return { ok: true, message: 'running UNSANDBOXED' };
+      return { ok: false, message: bwrap.problem ?? 'bubblewrap unavailable' };
+    },
+
+    async close() {
+      await Promise.all([...sandboxes.values()].map(terminate));
+      hostFiles.dispose();
+    },
+  };
+}
+
+/** Hang up the terminal, then kill the whole process group; resolves once the process is gone. */
+async function terminate(sandbox: LocalSandbox): Promise<void> {
+  const { pty, exited } = sandbox;
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-pty.pid, signal);
+    } catch {
+      // already gone
+    }
+    try {
+      process.kill(pty.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  signalGroup('SIGHUP');
+  if (await settlesWithin(exited, KILL_GRACE_MS)) return;
+  signalGroup('SIGKILL');
+  await settlesWithin(exited, STOP_TIMEOUT_MS);
+}
+
+function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolveSettled) => {
+    const timer = setTimeout(() => resolveSettled(false), ms);
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolveSettled(true);
+    });
+  });
+}

@@ -1,0 +1,13 @@
+// The session program: SESSION_COMMAND, else Claude Code when installed, else a login shell.
+import { existsSync } from 'node:fs';
+import type { RuntimeKind } from './runtime/types.ts';
+import { findClaudeBinary } from './runtime/local/host-files.ts';
+
+/** Claude Code, with the course's first prompt when the session has one (an env var keeps it unquoted-safe). */
+export const CLAUDE_COMMAND_LINE = 'exec claude ${CLAUDECODE_INITIAL_PROMPT:+"$CLAUDECODE_INITIAL_PROMPT"}';
+
+export function resolveSessionCommand(configured: string | undefined, runtime: RuntimeKind): string[] {
+  if (configured) return ['/bin/sh', '-c', configured];
+  if (runtime === 'kubernetes' || findClaudeBinary()) return ['/bin/sh', '-c', CLAUDE_COMMAND_LINE];
+  return existsSync('/bin/bash') ? ['/bin/bash', '-l'] : ['/bin/sh', '-l'];
+}

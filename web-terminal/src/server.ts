@@ -1,0 +1,149 @@
+// Composition root: config -> logger/metrics -> runtime (+ local proxy) -> session manager -> routes -> WebSocket.
+// Owns the order of start-up and of graceful shutdown; nothing else lives here.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { issueSessionCredential } from 'api-proxy';
+import type { Config } from './config.ts';
+import { identityMiddleware, localUserAuthenticator } from './auth/authenticator.ts';
+import type { Authenticator } from './auth/authenticator.ts';
+import { ApiError, errorHandler } from './http/errors.ts';
+import { startLocalProxy } from './local-proxy.ts';
+import type { LocalProxy } from './local-proxy.ts';
+import { createMetrics } from './metrics.ts';
+import type { ServiceMetrics } from './metrics.ts';
+import { createHealthRoutes } from './routes/health.ts';
+import { createSessionRoutes } from './routes/sessions.ts';
+import { createLocalRuntime } from './runtime/local/local-runtime.ts';
+import type { SessionRuntime } from './runtime/types.ts';
+import { resolveSessionCommand } from './sandbox-command.ts';
+import { makeUserHasher } from './sessions/ids.ts';
+import { SessionManager } from './sessions/manager.ts';
+import { createStaticRoutes } from './static-assets.ts';
+import { attachTerminalBridge } from './ws/terminal-bridge.ts';
+
+export interface Service {
+  url: string;
+  port: number;
+  manager: SessionManager;
+  runtime: SessionRuntime;
+  metrics: ServiceMetrics;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface ServiceOverrides {
+  logger?: Logger;
+  runtime?: SessionRuntime;
+  authenticator?: Authenticator;
+  /** Environment for the embedded proxy (defaults to process.env). */
+  proxyEnv?: NodeJS.ProcessEnv;
+}
+
+function readSharedSecret(config: Config): string | undefined {
+  if (config.PROXY_SHARED_SECRET) return config.PROXY_SHARED_SECRET;
+  if (config.PROXY_SHARED_SECRET_FILE) return readFileSync(config.PROXY_SHARED_SECRET_FILE, 'utf8').trim();
+  return undefined;
+}
+
+export async function startService(config: Config, overrides: ServiceOverrides = {}): Promise<Service> {
+  const logger = overrides.logger ?? pino({ level: config.LOG_LEVEL, redact: ['req.headers.authorization', 'req.headers.cookie', '*.credential', '*.token', '*.ticket'] });
+  const metrics = createMetrics();
+  const secret = readSharedSecret(config) ?? (config.RUNTIME === 'local' ? randomBytes(32).toString('base64url') : undefined);
+  if (!secret) throw new Error('PROXY_SHARED_SECRET or PROXY_SHARED_SECRET_FILE is required with RUNTIME=kubernetes');
+
+  let localProxy: LocalProxy | null = null;
+  const createRuntime = async (): Promise<SessionRuntime> => {
+    if (config.RUNTIME === 'local') {
+      localProxy = await startLocalProxy({ env: overrides.proxyEnv ?? process.env, secret, logger, registry: metrics.registry });
+      return createLocalRuntime({
+        logger: logger.child({ component: 'local-runtime' }),
+        proxySocket: localProxy.socketPath,
+        allowUnsandboxed: config.ALLOW_UNSANDBOXED,
+        memoryMb: config.LOCAL_SANDBOX_MEMORY_MB,
+        maxProcs: config.LOCAL_SANDBOX_MAX_PROCS,
+      });
+    }
+    const { createKubernetesRuntime } = await import('./runtime/kubernetes/runtime.ts');
+    return createKubernetesRuntime({ config, logger: logger.child({ component: 'kubernetes-runtime' }) });
+  };
+  const runtime = overrides.runtime ?? (await createRuntime());
+
+  const authenticator = overrides.authenticator ?? localUserAuthenticator();
+  const manager = new SessionManager({
+    runtime,
+    logger: logger.child({ component: 'sessions' }),
+    metrics,
+    limits: { maxSessions: config.MAX_SESSIONS, maxSessionsPerUser: config.MAX_SESSIONS_PER_USER, createsPerMinute: config.SESSION_CREATES_PER_MINUTE },
+    timeouts: { sessionSeconds: config.SESSION_TIMEOUT_SECONDS, idleSeconds: config.IDLE_TIMEOUT_SECONDS, graceSeconds: config.RECONNECT_GRACE_SECONDS },
+    scrollbackBytes: config.SCROLLBACK_BYTES,
+    command: resolveSessionCommand(config.SESSION_COMMAND, runtime.kind),
+    hashUser: makeUserHasher(secret),
+    issueCredential: (claims) => issueSessionCredential(claims, secret),
+    findCourse: () => undefined,
+    allowedProfiles: ['default'],
+  });
+  manager.startReaper();
+
+  let shuttingDown = false;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(createHealthRoutes({
+    registry: metrics.registry,
+    isShuttingDown: () => shuttingDown,
+    checks: [{ name: 'runtime', check: () => runtime.health() }],
+  }));
+  app.use('/api', express.json({ limit: '16kb' }), identityMiddleware(authenticator));
+  app.use(createSessionRoutes({ manager, wsUrlFor: (session) => `/ws/sessions/${session.id}` }));
+  app.use('/api', (_req, _res, next) => next(new ApiError('not_found', 'no such endpoint')));
+  app.use(createStaticRoutes());
+  app.use(errorHandler(logger));
+
+  const server = createServer(app);
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+  const bridge = attachTerminalBridge({
+    server,
+    manager,
+    logger: logger.child({ component: 'terminal-bridge' }),
+    metrics,
+    allowedOrigins: config.ALLOWED_ORIGINS,
+    maxMessageBytes: config.WS_MAX_MESSAGE_BYTES,
+    authenticateUpgrade: (req) => authenticator.identify(req),
+  });
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => resolveListen());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+  logger.info({ url, runtime: runtime.kind }, 'web-terminal listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    manager,
+    runtime,
+    metrics,
+    logger,
+    close() {
+      closing ??= (async () => {
+        shuttingDown = true;
+        server.close();
+        await manager.shutdown({ stopSandboxes: runtime.kind === 'local' });
+        bridge.close();
+        await runtime.close();
+        await localProxy?.close();
+        server.closeAllConnections();
+      })();
+      return closing;
+    },
+  };
+}

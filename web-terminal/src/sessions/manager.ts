@@ -1,0 +1,237 @@
+// The session manager: admission, lifecycle, reaping. Every way a session ends goes through `end`,
+// which releases the sandbox, so nothing is left running behind a finished session.
+import type { Logger } from 'pino';
+import type { Identity } from '../types.ts';
+import { ApiError } from '../http/errors.ts';
+import { SandboxError } from '../runtime/types.ts';
+import type { SandboxSpec, SessionRuntime } from '../runtime/types.ts';
+import type { ServiceMetrics } from '../metrics.ts';
+import { Admission } from './admission.ts';
+import { newSessionId } from './ids.ts';
+import { Session } from './session.ts';
+import { CloseCode } from '../ws/protocol.ts';
+
+export interface CourseRef {
+  id: string;
+  contentDir: string;
+  stageCount: number;
+  /** First prompt that orients Claude Code to the course and stage. */
+  initialPrompt(stage: number): string;
+}
+
+export interface SessionManagerOptions {
+  runtime: SessionRuntime;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  limits: { maxSessions: number; maxSessionsPerUser: number; createsPerMinute: number };
+  timeouts: { sessionSeconds: number; idleSeconds: number; graceSeconds: number };
+  scrollbackBytes: number;
+  /** argv of the session program. */
+  command: string[];
+  hashUser: (userId: string) => string;
+  issueCredential: (claims: { sessionId: string; userHash: string; expiresAt: Date }) => string;
+  findCourse: (courseId: string) => CourseRef | undefined;
+  allowedProfiles: readonly string[];
+  now?: () => number;
+  reapIntervalMs?: number;
+}
+
+export interface CreateSessionRequest {
+  courseId?: string | undefined;
+  stage?: number | undefined;
+  profile?: string | undefined;
+}
+
+export class SessionManager {
+  private readonly sessions = new Map<string, Session>();
+  private readonly releases = new Map<string, () => void>();
+  private readonly startAborts = new Map<string, AbortController>();
+  private readonly ending = new Map<string, Promise<void>>();
+  private readonly createdListeners: Array<(session: Session) => void> = [];
+  private readonly admission: Admission;
+  private readonly now: () => number;
+  private reaper: NodeJS.Timeout | null = null;
+  private accepting = true;
+
+  constructor(private readonly opts: SessionManagerOptions) {
+    this.now = opts.now ?? Date.now;
+    this.admission = new Admission(opts.limits, this.now);
+  }
+
+  get activeCount(): number {
+    return this.admission.active;
+  }
+
+  /** Called for every new (or adopted) session, before its program produces output. */
+  onSessionCreated(listener: (session: Session) => void): void {
+    this.createdListeners.push(listener);
+  }
+
+  /** Admits and starts a session. Returns at once in state `starting`; progress reaches the viewer. */
+  create(identity: Identity, request: CreateSessionRequest): Session {
+    if (!this.accepting) throw new ApiError('shutting_down', 'the server is shutting down');
+    const course = request.courseId === undefined ? undefined : this.opts.findCourse(request.courseId);
+    if (request.courseId !== undefined && !course) throw new ApiError('not_found', `no course "${request.courseId}"`);
+    if (request.stage !== undefined && (!course || request.stage < 1 || request.stage > course.stageCount)) {
+      throw new ApiError('bad_request', course ? `stage must be between 1 and ${course.stageCount}` : 'stage needs a courseId');
+    }
+    const profile = request.profile ?? 'default';
+    if (!this.opts.allowedProfiles.includes(profile)) throw new ApiError('bad_request', `profile "${profile}" is not allowed`);
+
+    const userHash = this.opts.hashUser(identity.userId);
+    const decision = this.admission.tryAdmit(userHash);
+    if (!decision.ok) {
+      this.opts.metrics.rejections.inc({ reason: decision.reason });
+      const message = {
+        session_limit: 'all session slots are in use; try again shortly',
+        user_session_limit: 'you already have the maximum number of sessions; end one first',
+        rate_limited: 'too many sessions created in the last minute',
+      }[decision.reason];
+      throw new ApiError(decision.reason, message, { retryAfterSeconds: decision.retryAfterSeconds });
+    }
+
+    const createdAt = new Date(this.now());
+    const session = new Session({
+      id: newSessionId(),
+      userHash,
+      displayName: identity.displayName,
+      courseId: course?.id ?? null,
+      stage: course ? (request.stage ?? 1) : null,
+      profile,
+      createdAt,
+      expiresAt: new Date(createdAt.getTime() + this.opts.timeouts.sessionSeconds * 1000),
+      scrollbackBytes: this.opts.scrollbackBytes,
+      now: this.now,
+    });
+    this.sessions.set(session.id, session);
+    this.releases.set(session.id, decision.release);
+    this.opts.metrics.activeSessions.set(this.admission.active);
+    for (const listener of this.createdListeners) listener(session);
+    void this.startSandbox(session, course);
+    return session;
+  }
+
+  /** The caller's session, or undefined (also for someone else's: ids cannot be probed). */
+  get(identity: Identity, id: string): Session | undefined {
+    const session = this.sessions.get(id);
+    if (!session) return undefined;
+    if (identity.isAdmin || session.userHash === this.opts.hashUser(identity.userId)) return session;
+    return undefined;
+  }
+
+  list(identity: Identity): Session[] {
+    const userHash = this.opts.hashUser(identity.userId);
+    return [...this.sessions.values()].filter((s) => s.userHash === userHash);
+  }
+
+  listAll(): Session[] {
+    return [...this.sessions.values()];
+  }
+
+  /** Ends a session and resolves once its sandbox is gone. Safe to call any number of times. */
+  end(id: string, reason: string, state: 'ended' | 'failed' = 'ended', exitCode: number | null = null): Promise<void> {
+    const inProgress = this.ending.get(id);
+    if (inProgress) return inProgress;
+    const session = this.sessions.get(id);
+    if (!session) return Promise.resolve();
+    const ending = this.endSession(session, reason, state, exitCode).finally(() => this.ending.delete(id));
+    this.ending.set(id, ending);
+    return ending;
+  }
+
+  private async endSession(session: Session, reason: string, state: 'ended' | 'failed', exitCode: number | null): Promise<void> {
+    const finished = session.finish(state, reason, exitCode);
+    this.startAborts.get(session.id)?.abort();
+    try {
+      await this.opts.runtime.stop(session.id);
+    } catch (err) {
+      this.opts.logger.warn({ err, sessionId: session.id }, 'sandbox stop failed; reconciliation will retry');
+    }
+    this.releases.get(session.id)?.();
+    this.releases.delete(session.id);
+    this.opts.metrics.activeSessions.set(this.admission.active);
+    if (finished) this.opts.logger.info({ sessionId: session.id, reason, state, exitCode }, 'session ended');
+    // Keep finished sessions visible for a while so the UI can show why they ended.
+    setTimeout(() => {
+      if (this.sessions.get(session.id) === session && !session.isActive) this.sessions.delete(session.id);
+    }, 10 * 60_000).unref();
+  }
+
+  private async startSandbox(session: Session, course: CourseRef | undefined): Promise<void> {
+    const abort = new AbortController();
+    this.startAborts.set(session.id, abort);
+    const startedAt = performance.now();
+    const spec: SandboxSpec = {
+      sessionId: session.id,
+      userHash: session.userHash,
+      credential: this.opts.issueCredential({ sessionId: session.id, userHash: session.userHash, expiresAt: session.expiresAt }),
+      command: this.opts.command,
+      env: course && session.stage ? { CLAUDECODE_INITIAL_PROMPT: course.initialPrompt(session.stage) } : {},
+      course: course ? { id: course.id, contentDir: course.contentDir } : null,
+      profile: session.profile,
+      cols: 80,
+      rows: 24,
+      createdAt: session.createdAt,
+      expiresAt: session.expiresAt,
+    };
+    try {
+      const terminal = await this.opts.runtime.start(spec, {
+        signal: abort.signal,
+        onProgress: (p) => session.progress(p.phase, p.message),
+      });
+      if (!session.isActive) {
+        terminal.detach();
+        return;
+      }
+      terminal.onExit((exit) => {
+        void this.end(session.id, exit.reason ?? 'exited', exit.reason && exit.reason !== 'exited' ? 'failed' : 'ended', exit.code);
+      });
+      session.run(terminal);
+      this.opts.metrics.startSeconds.observe({ runtime: this.opts.runtime.kind }, (performance.now() - startedAt) / 1000);
+      this.opts.logger.info({ sessionId: session.id, userHash: session.userHash, courseId: session.courseId }, 'session running');
+    } catch (err) {
+      const reason = err instanceof SandboxError ? err.reason : 'start_failed';
+      if (session.isActive) {
+        this.opts.logger.warn({ err, sessionId: session.id, reason }, 'session failed to start');
+        this.opts.metrics.startFailures.inc({ reason });
+      }
+      await this.end(session.id, reason, 'failed');
+    } finally {
+      this.startAborts.delete(session.id);
+    }
+  }
+
+  /** Ends sessions past their lifetime, and idle ones nobody watches. */
+  reap(): void {
+    const now = this.now();
+    for (const session of this.sessions.values()) {
+      if (!session.isActive) continue;
+      if (now >= session.expiresAt.getTime()) {
+        void this.end(session.id, 'expired');
+        continue;
+      }
+      if (session.hasViewer) continue;
+      const idleDeadline = session.lastInputAt + this.opts.timeouts.idleSeconds * 1000;
+      const graceDeadline = (session.detachedAt ?? session.createdAt.getTime()) + this.opts.timeouts.graceSeconds * 1000;
+      if (now >= Math.max(idleDeadline, graceDeadline)) void this.end(session.id, 'idle');
+    }
+  }
+
+  startReaper(): void {
+    this.reaper ??= setInterval(() => this.reap(), this.opts.reapIntervalMs ?? 1000);
+    this.reaper.unref();
+  }
+
+  /** Stops intake, tells viewers, and (when sandboxes cannot outlive us) ends every session. */
+  async shutdown({ stopSandboxes }: { stopSandboxes: boolean }): Promise<void> {
+    this.accepting = false;
+    if (this.reaper) clearInterval(this.reaper);
+    this.reaper = null;
+    const active = [...this.sessions.values()].filter((s) => s.isActive);
+    if (stopSandboxes) {
+      await Promise.all(active.map((s) => this.end(s.id, 'shutdown')));
+    } else {
+      for (const s of active) s.disconnectViewer(CloseCode.GOING_AWAY, 'server restarting');
+    }
+  }
+}

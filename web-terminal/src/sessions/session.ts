@@ -1,0 +1,268 @@
+// One session: its state, its terminal, its viewer, and the flow control between them.
+import type { Terminal, TerminalExit } from '../runtime/types.ts';
+import type { SessionEvent, SessionState, SessionView } from '../types.ts';
+import { CloseCode } from '../ws/protocol.ts';
+import type { ServerMessageBody } from '../ws/protocol.ts';
+import { Scrollback } from './scrollback.ts';
+import type { Viewer } from './viewer.ts';
+
+/** Output in flight to a viewer above which the program is paused, and below which it resumes. */
+export const HIGH_WATER_BYTES = 256 * 1024;
+export const LOW_WATER_BYTES = 64 * 1024;
+const MAX_PENDING_EVENTS = 32;
+
+type PauseReason = 'socket' | 'browser';
+
+export interface SessionInit {
+  id: string;
+  userHash: string;
+  displayName: string;
+  courseId: string | null;
+  stage: number | null;
+  profile: string;
+  createdAt: Date;
+  expiresAt: Date;
+  scrollbackBytes: number;
+  now?: () => number;
+}
+
+const isFinal = (state: SessionState) => state === 'ended' || state === 'failed';
+
+export class Session {
+  readonly id: string;
+  readonly userHash: string;
+  readonly displayName: string;
+  readonly courseId: string | null;
+  readonly stage: number | null;
+  readonly profile: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+
+  private _state: SessionState = 'starting';
+  private _reason: string | null = null;
+  private _exitCode: number | null = null;
+  private _endedAt: Date | null = null;
+  private terminal: Terminal | null = null;
+  private viewer: Viewer | null = null;
+  private readonly scrollback: Scrollback;
+  private readonly pendingEvents: SessionEvent[] = [];
+  private readonly pauseReasons = new Set<PauseReason>();
+  private inFlightBytes = 0;
+  private lastStatus: ServerMessageBody | null = null;
+  private readonly outputListeners: Array<(chunk: Buffer) => void> = [];
+  private readonly inputListeners: Array<(chunk: Buffer) => void> = [];
+  private readonly now: () => number;
+  lastInputAt: number;
+  /** When the last viewer left (null while one is attached or before the first attach). */
+  detachedAt: number | null = null;
+
+  constructor(init: SessionInit) {
+    this.id = init.id;
+    this.userHash = init.userHash;
+    this.displayName = init.displayName;
+    this.courseId = init.courseId;
+    this.stage = init.stage;
+    this.profile = init.profile;
+    this.createdAt = init.createdAt;
+    this.expiresAt = init.expiresAt;
+    this.scrollback = new Scrollback(init.scrollbackBytes);
+    this.now = init.now ?? Date.now;
+    this.lastInputAt = this.now();
+  }
+
+  get state(): SessionState {
+    return this._state;
+  }
+
+  get reason(): string | null {
+    return this._reason;
+  }
+
+  get isActive(): boolean {
+    return !isFinal(this._state);
+  }
+
+  get hasViewer(): boolean {
+    return this.viewer !== null;
+  }
+
+  get isPaused(): boolean {
+    return this.pauseReasons.size > 0;
+  }
+
+  view(): SessionView {
+    return {
+      id: this.id,
+      state: this._state,
+      courseId: this.courseId,
+      stage: this.stage,
+      createdAt: this.createdAt.toISOString(),
+      expiresAt: this.expiresAt.toISOString(),
+      endedAt: this._endedAt?.toISOString() ?? null,
+      reason: this._reason,
+      exitCode: this._exitCode,
+      attached: this.viewer !== null,
+    };
+  }
+
+  /** Output observers (e.g. the stage-marker detector). They see every byte, viewer or not. */
+  onOutput(listener: (chunk: Buffer) => void): void {
+    this.outputListeners.push(listener);
+  }
+
+  /** Input observers (e.g. the detector, to ignore echoed input). */
+  onInput(listener: (chunk: Buffer) => void): void {
+    this.inputListeners.push(listener);
+  }
+
+  progress(phase: string, message: string): void {
+    if (this._state !== 'starting') return;
+    this.sendStatus({ type: 'status', state: 'starting', phase, message });
+  }
+
+  /** starting -> running, with the program's terminal. */
+  run(terminal: Terminal): void {
+    if (this._state !== 'starting') {
+      terminal.detach();
+      return;
+    }
+    this.terminal = terminal;
+    this._state = 'running';
+    terminal.onData((chunk) => this.handleOutput(chunk));
+    terminal.onDrain(() => this.viewer?.resumeInput());
+    this.sendStatus({ type: 'status', state: 'running' });
+  }
+
+  /** Moves to a final state once. Returns false when the session had already ended. */
+  finish(state: 'ended' | 'failed', reason: string, exitCode: number | null = null): boolean {
+    if (isFinal(this._state)) return false;
+    this._state = state;
+    this._reason = reason;
+    this._exitCode = exitCode;
+    this._endedAt = new Date(this.now());
+    this.terminal?.detach();
+    this.terminal = null;
+    const viewer = this.viewer;
+    this.viewer = null;
+    if (viewer) {
+      if (state === 'failed') viewer.sendControl({ type: 'status', state: 'failed', reason, message: describeReason(reason) });
+      viewer.sendControl({ type: 'exit', code: exitCode, reason });
+      viewer.close(CloseCode.ENDED, state === 'failed' ? 'session failed' : 'session ended');
+    }
+    return true;
+  }
+
+  /** Attaches a viewer, taking over from any current one. Replays recent output so the screen comes back. */
+  attach(viewer: Viewer): void {
+    const previous = this.viewer;
+    this.viewer = viewer;
+    this.detachedAt = null;
+    this.inFlightBytes = 0;
+    this.pauseReasons.clear();
+    this.terminal?.resume();
+    previous?.close(CloseCode.TAKEN_OVER, 'another viewer attached');
+    if (this.lastStatus) viewer.sendControl(this.lastStatus);
+    const replay = this.scrollback.snapshot();
+    if (replay.length > 0) this.sendToViewer(replay);
+    for (const event of this.pendingEvents.splice(0)) viewer.sendControl({ type: 'event', ...event });
+  }
+
+  /** Detaches `viewer` if it is still the current one (a taken-over viewer detaching changes nothing). */
+  detach(viewer: Viewer): void {
+    if (this.viewer !== viewer) return;
+    this.viewer = null;
+    this.detachedAt = this.now();
+    this.inFlightBytes = 0;
+    this.pauseReasons.clear();
+    this.terminal?.resume();
+  }
+
+  /** Closes the current viewer's socket without ending the session (e.g. the server restarts). */
+  disconnectViewer(code: number, reason: string): void {
+    const viewer = this.viewer;
+    if (!viewer) return;
+    this.detach(viewer);
+    viewer.close(code, reason);
+  }
+
+  isViewer(viewer: Viewer): boolean {
+    return this.viewer === viewer;
+  }
+
+  /** Input from the viewer. Returns false when the program is not taking input fast enough:
+   *  the viewer should stop reading until its `resumeInput` is called. */
+  input(chunk: Buffer): boolean {
+    this.lastInputAt = this.now();
+    for (const listener of this.inputListeners) listener(chunk);
+    return this.terminal ? this.terminal.write(chunk) : true;
+  }
+
+  resize(cols: number, rows: number): void {
+    this.terminal?.resize(cols, rows);
+  }
+
+  /** The browser's own flow control (xterm.js falling behind). */
+  setBrowserPaused(paused: boolean): void {
+    this.setPaused('browser', paused);
+  }
+
+  emitEvent(event: SessionEvent): void {
+    if (this.viewer) {
+      this.viewer.sendControl({ type: 'event', ...event });
+      return;
+    }
+    this.pendingEvents.push(event);
+    if (this.pendingEvents.length > MAX_PENDING_EVENTS) this.pendingEvents.shift();
+  }
+
+  sendError(code: string, message: string): void {
+    this.viewer?.sendControl({ type: 'error', code, message });
+  }
+
+  /** Tells the viewer something and keeps it for the next attach (e.g. "starting: pulling image"). */
+  private sendStatus(status: ServerMessageBody): void {
+    this.lastStatus = status;
+    this.viewer?.sendControl(status);
+  }
+
+  private handleOutput(chunk: Buffer): void {
+    this.scrollback.append(chunk);
+    for (const listener of this.outputListeners) listener(chunk);
+    if (this.viewer) this.sendToViewer(chunk);
+  }
+
+  private sendToViewer(chunk: Buffer): void {
+    const viewer = this.viewer;
+    if (!viewer) return;
+    this.inFlightBytes += chunk.length;
+    viewer.sendData(chunk, () => {
+      if (this.viewer !== viewer) return;
+      this.inFlightBytes -= chunk.length;
+      if (this.inFlightBytes <= LOW_WATER_BYTES) this.setPaused('socket', false);
+    });
+    if (this.inFlightBytes >= HIGH_WATER_BYTES) this.setPaused('socket', true);
+  }
+
+  private setPaused(reason: PauseReason, paused: boolean): void {
+    const wasPaused = this.pauseReasons.size > 0;
+    if (paused) this.pauseReasons.add(reason);
+    else this.pauseReasons.delete(reason);
+    const isPaused = this.pauseReasons.size > 0;
+    if (isPaused && !wasPaused) this.terminal?.pause();
+    if (!isPaused && wasPaused) this.terminal?.resume();
+  }
+}
+
+const reasonText: Record<string, string> = {
+  deleted: 'the session was ended',
+  expired: 'the session reached its time limit',
+  idle: 'the session was idle for too long',
+  exited: 'the program exited',
+  shutdown: 'the server is shutting down',
+};
+
+export function describeReason(reason: string): string {
+  return reasonText[reason] ?? reason.replaceAll('_', ' ');
+}
+
+export type { TerminalExit };

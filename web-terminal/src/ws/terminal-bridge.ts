@@ -1,0 +1,144 @@
+// WebSocket <-> session terminal. Binary frames are terminal bytes both ways; text frames are JSON
+// control. Checks run at upgrade time, before anything is attached. Flow control both ways: output
+// pauses the program while the socket is backed up; input pauses reading the socket while the
+// program is not taking it.
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import type { Identity } from '../types.ts';
+import type { ServiceMetrics } from '../metrics.ts';
+import type { SessionManager } from '../sessions/manager.ts';
+import type { Session } from '../sessions/session.ts';
+import type { Viewer } from '../sessions/viewer.ts';
+import { isSessionId } from '../sessions/ids.ts';
+import { isOriginAllowed } from './origin.ts';
+import { CloseCode, encodeServerMessage, parseControlMessage } from './protocol.ts';
+
+export interface TerminalBridgeOptions {
+  server: Server;
+  manager: SessionManager;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  allowedOrigins: readonly string[];
+  maxMessageBytes: number;
+  /** Who is upgrading, for this session; null refuses the upgrade. */
+  authenticateUpgrade: (req: IncomingMessage, sessionId: string, url: URL) => Promise<Identity | null> | Identity | null;
+  heartbeatMs?: number;
+}
+
+const SESSION_PATH = /^\/ws\/sessions\/([^/]+)$/;
+
+export function attachTerminalBridge(opts: TerminalBridgeOptions): { close(): void } {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes, perMessageDeflate: false });
+  const heartbeatMs = opts.heartbeatMs ?? 15_000;
+
+  const refuse = (socket: Duplex, status: number, text: string, reason: string) => {
+    opts.metrics.rejections.inc({ reason });
+    const body = JSON.stringify({ error: { code: reason, message: text } });
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  };
+
+  const onUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const match = SESSION_PATH.exec(url.pathname);
+    if (!match) return refuse(socket, 404, 'Not Found', 'ws_not_found');
+    const sessionId = match[1]!;
+    if (!isOriginAllowed(req, opts.allowedOrigins)) return refuse(socket, 403, 'Forbidden', 'forbidden_origin');
+    let identity: Identity | null;
+    try {
+      identity = await opts.authenticateUpgrade(req, sessionId, url);
+    } catch (err) {
+      opts.logger.warn({ err }, 'websocket authentication failed');
+      identity = null;
+    }
+    if (!identity) return refuse(socket, 401, 'Unauthorized', 'unauthenticated');
+    const session = isSessionId(sessionId) ? opts.manager.get(identity, sessionId) : undefined;
+    if (!session || !session.isActive) return refuse(socket, 404, 'Not Found', 'session_not_found');
+    wss.handleUpgrade(req, socket, head, (ws) => bridge(ws, session));
+  };
+
+  const bridge = (ws: WebSocket, session: Session) => {
+    opts.metrics.viewers.inc();
+    const rawSocket = (ws as unknown as { _socket: Duplex })._socket;
+    const viewer: Viewer = {
+      sendData: (chunk, done) => {
+        if (ws.readyState !== ws.OPEN) return done();
+        opts.metrics.bridgedBytes.inc({ direction: 'output' }, chunk.length);
+        ws.send(chunk, { binary: true }, () => done());
+      },
+      sendControl: (message) => {
+        if (ws.readyState === ws.OPEN) ws.send(encodeServerMessage(message));
+      },
+      resumeInput: () => rawSocket.resume(),
+      close: (code, reason) => {
+        if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+      },
+    };
+
+    let alive = true;
+    ws.on('pong', () => {
+      alive = true;
+    });
+    const heartbeat = setInterval(() => {
+      if (!alive) {
+        ws.terminate();
+        return;
+      }
+      alive = false;
+      ws.ping();
+    }, heartbeatMs);
+
+    ws.on('message', (data, isBinary) => {
+      if (!session.isViewer(viewer)) return;
+      if (isBinary) {
+        const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+        opts.metrics.bridgedBytes.inc({ direction: 'input' }, chunk.length);
+        if (!session.input(chunk)) rawSocket.pause();
+        return;
+      }
+      const parsed = parseControlMessage(data.toString());
+      if (!parsed.ok) {
+        opts.metrics.rejections.inc({ reason: 'bad_control_message' });
+        viewer.sendControl({ type: 'error', code: 'bad_message', message: parsed.error });
+        return;
+      }
+      const message = parsed.message;
+      switch (message.type) {
+        case 'resize':
+          session.resize(message.cols, message.rows);
+          break;
+        case 'ping':
+          viewer.sendControl({ type: 'pong' });
+          break;
+        case 'pause':
+          session.setBrowserPaused(true);
+          break;
+        case 'resume':
+          session.setBrowserPaused(false);
+          break;
+      }
+    });
+
+    ws.on('close', () => {
+      clearInterval(heartbeat);
+      opts.metrics.viewers.dec();
+      session.detach(viewer);
+    });
+    ws.on('error', (err) => opts.logger.debug({ err, sessionId: session.id }, 'websocket error'));
+
+    session.attach(viewer);
+  };
+
+  const listener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void onUpgrade(req, socket, head);
+  opts.server.on('upgrade', listener);
+  return {
+    close() {
+      opts.server.off('upgrade', listener);
+      for (const client of wss.clients) client.close(CloseCode.GOING_AWAY, 'server shutting down');
+      wss.close();
+    },
+  };
+}
