@@ -1,0 +1,98 @@
+// Shared set-up of the Kubernetes runtime tests: the fake apiserver, a runtime on it, session specs,
+// and a terminal reader that waits for output instead of sleeping.
+import pino from 'pino';
+import type { SandboxSpec, StartProgress, Terminal, TerminalExit } from '../../src/runtime/types.ts';
+import { loadKubernetesConfig } from '../../src/runtime/kubernetes/config.ts';
+import { createKubernetesRuntime, type KubernetesRuntime, type KubernetesRuntimeOptions } from '../../src/runtime/kubernetes/runtime.ts';
+import { startFakeKubeApiserver, type FakeKubeApiserver, type FakeKubeApiserverOptions } from '../fakes/kube-apiserver/index.ts';
+
+export const silentLogger = pino({ level: 'silent' });
+
+let counter = 0;
+export function makeSpec(overrides: Partial<SandboxSpec> = {}): SandboxSpec {
+  counter += 1;
+  const createdAt = new Date();
+  return {
+    sessionId: `s${process.pid}x${counter}`,
+    userHash: 'a'.repeat(64),
+    credential: 'cc-session-credential',
+    command: ['/bin/sh', '-c', 'echo ready; exec cat'],
+    env: {},
+    course: null,
+    profile: 'default',
+    cols: 80,
+    rows: 24,
+    createdAt,
+    expiresAt: new Date(createdAt.getTime() + 3600_000),
+    ...overrides,
+  };
+}
+
+export interface Harness {
+  fake: FakeKubeApiserver;
+  runtime: KubernetesRuntime;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  env: Record<string, string> = {},
+  runtimeOpts: Partial<KubernetesRuntimeOptions> = {},
+  fakeOpts: FakeKubeApiserverOptions = {},
+): Promise<Harness> {
+  const fake = await startFakeKubeApiserver(fakeOpts);
+  const config = loadKubernetesConfig({ SANDBOX_ENTRYPOINT: '', K8S_API_TIMEOUT_SECONDS: '3', START_TIMEOUT_SECONDS: '20', ...env });
+  const runtime = createKubernetesRuntime({ config, logger: silentLogger, kubeConfig: fake.kubeConfig(), stopWaitMs: 10_000, ...runtimeOpts });
+  return {
+    fake,
+    runtime,
+    async close() {
+      await runtime.close();
+      await fake.close();
+    },
+  };
+}
+
+export const startOpts = (progress: StartProgress[] = [], signal = new AbortController().signal) => ({
+  signal,
+  onProgress: (p: StartProgress) => { progress.push(p); },
+});
+
+/** Collects a terminal's output and exit; `waitFor` resolves once the output matches. */
+export class TerminalReader {
+  output = '';
+  exit: TerminalExit | null = null;
+  private waiters: (() => void)[] = [];
+  constructor(readonly terminal: Terminal) {
+    terminal.onData((chunk) => { this.output += chunk.toString('utf8'); this.wake(); });
+    terminal.onExit((exit) => { this.exit = exit; this.wake(); });
+  }
+  private wake() {
+    for (const w of this.waiters.splice(0)) w();
+  }
+  async until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; output so far: ${JSON.stringify(this.output.slice(-500))}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+  waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<void> {
+    const test = () => (typeof pattern === 'string' ? this.output.includes(pattern) : pattern.test(this.output));
+    return this.until(test, `output ${String(pattern)}`, timeoutMs);
+  }
+  waitExit(timeoutMs?: number): Promise<TerminalExit> {
+    return this.until(() => this.exit !== null, 'exit', timeoutMs).then(() => this.exit as TerminalExit);
+  }
+}
+
+/** Polls `check` until true (conditions, not sleeps). */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
