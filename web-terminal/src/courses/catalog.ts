@@ -3,7 +3,7 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
-import { claudeMdStagesSchema, courseFileSchema } from './schema.ts';
+import { claudeMdStagesObjectSchema, courseFileSchema, stageListSchema } from './schema.ts';
 import type { Course, PublicCourse, PublicStage, Stage } from './schema.ts';
 import { extractStagesBlock, findChecks } from './claude-md-stages.ts';
 
@@ -92,9 +92,15 @@ async function stagesFromClaudeMd(path: string, file: string): Promise<Stage[] |
       checks.map((field) => ({ file, field, message: 'checks are not allowed here: the sandbox can read CLAUDE.md; put them in course.json' })),
     );
   }
-  const parsed = claudeMdStagesSchema.safeParse(block.value);
+  // Pick the shape first, so errors point at the field rather than at "neither alternative matched".
+  if (Array.isArray(block.value)) {
+    const parsed = stageListSchema.safeParse(block.value);
+    if (!parsed.success) throw new CourseLoadError(zodProblems(file, parsed.error));
+    return parsed.data;
+  }
+  const parsed = claudeMdStagesObjectSchema.safeParse(block.value);
   if (!parsed.success) throw new CourseLoadError(zodProblems(file, parsed.error));
-  return Array.isArray(parsed.data) ? parsed.data : parsed.data.stages;
+  return parsed.data.stages;
 }
 
 /** Loads one course folder; throws CourseLoadError describing every problem found. */

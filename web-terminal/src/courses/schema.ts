@@ -56,7 +56,7 @@ export const courseFileSchema = z
   .strict();
 
 /** The block inside CLAUDE.md: either a bare array of stages or `{ "stages": [...] }`. Never checks (see loader). */
-export const claudeMdStagesSchema = z.union([stageListSchema, z.object({ stages: stageListSchema }).strict()]);
+export const claudeMdStagesObjectSchema = z.object({ stages: stageListSchema }).strict();
 
 export type StageCheck = z.infer<typeof stageCheckSchema>;
 export type Stage = z.infer<typeof stageSchema>;

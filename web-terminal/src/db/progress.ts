@@ -43,6 +43,8 @@ export interface ProgressStore {
   getCourseProgress(userId: string, courseId: string): CourseProgress;
   /** True when the database answers (for readiness). */
   isHealthy(): boolean;
+  /** The connection's durability settings, for diagnostics and tests. */
+  settings(): { journalMode: string; synchronous: number; foreignKeys: boolean; schemaVersion: number };
   close(): void;
 }
 
@@ -178,6 +180,14 @@ export function openProgressStore(path: string, options: ProgressStoreOptions = 
       } catch {
         return false;
       }
+    },
+    settings() {
+      return {
+        journalMode: db.pragma('journal_mode', { simple: true }) as string,
+        synchronous: db.pragma('synchronous', { simple: true }) as number,
+        foreignKeys: db.pragma('foreign_keys', { simple: true }) === 1,
+        schemaVersion: db.pragma('user_version', { simple: true }) as number,
+      };
     },
     close() {
       if (db.open) db.close();
