@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { boolVar, describeIssues, intVar, listVar, optionalString } from './config/env.ts';
 import { kubernetesConfigShape } from './runtime/kubernetes/config.ts';
+import { authConfigShape } from './auth/config.ts';
 
 export const configShape = {
   HOST: z.string().min(1).default('127.0.0.1').describe('Address to listen on. Binding wider than loopback is an operator decision.'),
@@ -26,6 +27,7 @@ export const configShape = {
   ALLOW_UNSANDBOXED: boolVar(false).describe('DANGEROUS. Local mode only: run sessions without bubblewrap when it is unavailable. Every session then runs as the service user with full access.'),
   LOCAL_SANDBOX_MEMORY_MB: intVar(4096, 64, 1024 * 1024).describe('Local mode: address-space limit per sandbox process (RLIMIT_AS, MiB).'),
   LOCAL_SANDBOX_MAX_PROCS: intVar(256, 8, 100_000).describe('Local mode: process limit inside one sandbox.'),
+  ...authConfigShape,
   ...kubernetesConfigShape,
 };
 

@@ -9,13 +9,16 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { issueSessionCredential } from 'api-proxy';
 import type { Config } from './config.ts';
-import { identityMiddleware, localUserAuthenticator } from './auth/authenticator.ts';
-import type { Authenticator } from './auth/authenticator.ts';
+import { identityMiddleware } from './auth/authenticator.ts';
+import { createAuth } from './auth/index.ts';
+import type { Auth } from './auth/index.ts';
+import { getIdentity } from './auth/identity.ts';
 import { ApiError, errorHandler } from './http/errors.ts';
 import { startLocalProxy } from './local-proxy.ts';
 import type { LocalProxy } from './local-proxy.ts';
 import { createMetrics } from './metrics.ts';
 import type { ServiceMetrics } from './metrics.ts';
+import { createAdminRoutes } from './routes/admin.ts';
 import { createHealthRoutes } from './routes/health.ts';
 import { createSessionRoutes } from './routes/sessions.ts';
 import { createLocalRuntime } from './runtime/local/local-runtime.ts';
@@ -39,7 +42,7 @@ export interface Service {
 export interface ServiceOverrides {
   logger?: Logger;
   runtime?: SessionRuntime;
-  authenticator?: Authenticator;
+  auth?: Auth;
   /** Environment for the embedded proxy (defaults to process.env). */
   proxyEnv?: NodeJS.ProcessEnv;
 }
@@ -73,7 +76,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   };
   const runtime = overrides.runtime ?? (await createRuntime());
 
-  const authenticator = overrides.authenticator ?? localUserAuthenticator();
+  const auth = overrides.auth ?? createAuth(config, logger.child({ component: 'auth' }));
   const manager = new SessionManager({
     runtime,
     logger: logger.child({ component: 'sessions' }),
@@ -98,8 +101,9 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     isShuttingDown: () => shuttingDown,
     checks: [{ name: 'runtime', check: () => runtime.health() }],
   }));
-  app.use('/api', express.json({ limit: '16kb' }), identityMiddleware(authenticator));
-  app.use(createSessionRoutes({ manager, wsUrlFor: (session) => `/ws/sessions/${session.id}` }));
+  app.use('/api', express.json({ limit: '16kb' }), identityMiddleware(auth.authenticator));
+  app.use(createSessionRoutes({ manager, wsUrlFor: (session, req) => auth.wsUrlFor(getIdentity(req), session.id) }));
+  app.use(createAdminRoutes({ manager }));
   app.use('/api', (_req, _res, next) => next(new ApiError('not_found', 'no such endpoint')));
   app.use(createStaticRoutes());
   app.use(errorHandler(logger));
@@ -114,7 +118,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     metrics,
     allowedOrigins: config.ALLOWED_ORIGINS,
     maxMessageBytes: config.WS_MAX_MESSAGE_BYTES,
-    authenticateUpgrade: (req) => authenticator.identify(req),
+    authenticateUpgrade: (req, sessionId, url) => auth.authenticateUpgrade(req, sessionId, url),
   });
 
   await new Promise<void>((resolveListen, reject) => {
