@@ -55,7 +55,7 @@ export function forwardToUpstream(o: ForwardOptions): void {
       }
       isSse = String(upstreamRes.headers['content-type'] ?? '').startsWith('text/event-stream');
       if (o.route === 'messages') tap = isSse ? new SseUsageTap() : new JsonUsageTap();
-      res.writeHead(status, filterResponseHeaders(upstreamRes.headers));
+      res.writeHead(status, filterResponseHeaders(upstreamRes.headers, o.realKey));
       if (isSse) res.flushHeaders();
       upstreamRes.on('data', (chunk: Buffer) => {
         tap?.push(chunk);
@@ -98,7 +98,7 @@ function relayErrorResponse(upstreamRes: IncomingMessage, res: ServerResponse, s
       size <= MAX_ERROR_BODY_BYTES
         ? Buffer.concat(chunks).toString('utf8').split(realKey).join('[redacted]')
         : anthropicErrorBody('api_error', `upstream error ${status}`);
-    const headers = filterResponseHeaders(upstreamRes.headers);
+    const headers = filterResponseHeaders(upstreamRes.headers, realKey);
     delete headers['content-length'];
     headers['content-length'] = Buffer.byteLength(text);
     res.writeHead(status, headers);

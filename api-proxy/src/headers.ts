@@ -65,10 +65,15 @@ export function buildUpstreamHeaders(
   return out;
 }
 
-export function filterResponseHeaders(upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
+/** Drops hop-by-hop headers and cookies, and any header whose value would echo the real key. */
+export function filterResponseHeaders(upstream: IncomingHttpHeaders, realKey: string): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   for (const name in upstream) {
-    if (!DROPPED_RESPONSE_HEADERS.has(name)) out[name] = upstream[name];
+    if (DROPPED_RESPONSE_HEADERS.has(name)) continue;
+    const value = upstream[name];
+    if (value === undefined) continue;
+    if (typeof value === 'string' ? value.includes(realKey) : value.some((v) => v.includes(realKey))) continue;
+    out[name] = value;
   }
   return out;
 }

@@ -83,9 +83,10 @@ export function request(
   opts: { method?: string; path?: string; headers?: Record<string, string | number>; body?: string | Buffer } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(url);
+    // An options object, not a URL string: the path goes on the wire exactly as written (no normalising).
     const req = http.request(
-      url + (opts.path ?? '/v1/messages?beta=true'),
-      { method: opts.method ?? 'POST', headers: opts.headers, agent: false },
+      { hostname, port, path: opts.path ?? '/v1/messages?beta=true', method: opts.method ?? 'POST', headers: opts.headers, agent: false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
