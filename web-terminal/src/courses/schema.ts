@@ -1,7 +1,7 @@
 // The course format: what course.json (and a CLAUDE.md stage block) may contain. Validated with zod at load time.
 import { z } from 'zod';
 
-export const COURSE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+export const COURSE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const MAX_STAGES = 100;
 
 const hexSha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters (sha256 of the normalised answer)');
@@ -48,7 +48,7 @@ export const stageListSchema = z
 
 export const courseFileSchema = z
   .object({
-    id: z.string().regex(COURSE_ID_PATTERN, 'lowercase letters, digits and dashes, at most 64 characters'),
+    id: z.string().regex(COURSE_ID_PATTERN, 'lowercase letters, digits and dashes, at most 63 characters'),
     title: z.string().min(1).max(200),
     description: z.string().min(1).max(4000),
     stages: stageListSchema.optional(),
