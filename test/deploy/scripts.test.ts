@@ -1,0 +1,210 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { repoRoot } from './render.ts';
+
+const scriptsDir = join(repoRoot, 'scripts');
+
+function findShellScripts(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return findShellScripts(path);
+    return name.endsWith('.sh') ? [path] : [];
+  });
+}
+
+function withTempDir<T>(fn: (dir: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), 'deploy-scripts-'));
+  try { return fn(dir); } finally { rmSync(dir, { recursive: true, force: true }); }
+}
+
+function writeExecutable(path: string, body: string): void {
+  writeFileSync(path, `#!/usr/bin/env bash\nset -euo pipefail\n${body}\n`);
+  chmodSync(path, 0o755);
+}
+
+test('shellcheck passes on every script in scripts/', () => {
+  const scripts = findShellScripts(scriptsDir);
+  for (const expected of ['build-images.sh', 'setup-kubeconfig.sh', 'verify-node.sh']) {
+    assert.ok(scripts.some((s) => s.endsWith(`/${expected}`)), `scripts/${expected} is missing`);
+  }
+  const result = spawnSync('shellcheck', ['--severity=style', ...scripts], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stdout + result.stderr);
+});
+
+test('my scripts are strict and executable', () => {
+  for (const name of ['build-images.sh', 'setup-kubeconfig.sh', 'verify-node.sh']) {
+    const path = join(scriptsDir, name);
+    assert.match(readFileSync(path, 'utf8'), /^#!\/usr\/bin\/env bash\n[\s\S]*?^set -euo pipefail$/m, name);
+    assert.ok(statSync(path).mode & 0o111, `${name} is not executable`);
+  }
+});
+
+// ---- setup-kubeconfig.sh ---------------------------------------------------------------------
+
+const k3sKubeconfig = `apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: Q0E=
+    server: https://127.0.0.1:6443
+  name: default
+contexts:
+- context:
+    cluster: default
+    user: default
+  name: default
+current-context: default
+kind: Config
+preferences: {}
+users:
+- name: default
+  user:
+    client-certificate-data: Q0VSVA==
+    client-key-data: S0VZ
+`;
+
+test('setup-kubeconfig.sh points the k3s kubeconfig at the server and renames its entries', () => withTempDir((dir) => {
+  writeFileSync(join(dir, 'k3s.yaml'), k3sKubeconfig);
+  const output = join(dir, 'kube', 'claudecode.yaml');
+  const run = spawnSync(join(scriptsDir, 'setup-kubeconfig.sh'), ['--host', 'k3s.example.internal', '--from-file', join(dir, 'k3s.yaml'), '--output', output], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(statSync(output).mode & 0o777, 0o600);
+  const config = parse(readFileSync(output, 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  assert.equal(config['current-context'], 'claudecode');
+  assert.deepEqual(config.clusters, [{ cluster: { 'certificate-authority-data': 'Q0E=', server: 'https://k3s.example.internal:6443' }, name: 'claudecode' }]);
+  assert.deepEqual(config.contexts, [{ context: { cluster: 'claudecode', user: 'claudecode' }, name: 'claudecode' }]);
+  assert.equal(config.users[0].name, 'claudecode');
+  assert.equal(config.users[0].user['client-key-data'], 'S0VZ');
+
+  const again = spawnSync(join(scriptsDir, 'setup-kubeconfig.sh'), ['--host', '10.0.0.5', '--from-file', join(dir, 'k3s.yaml'), '--output', output], { encoding: 'utf8' });
+  assert.notEqual(again.status, 0, 'an existing file is not replaced without --force');
+  assert.match(again.stderr, /--force/);
+}));
+
+test('setup-kubeconfig.sh refuses input that is not a kubeconfig and a host with odd characters', () => withTempDir((dir) => {
+  writeFileSync(join(dir, 'bad.yaml'), 'hello: world\n');
+  const bad = spawnSync(join(scriptsDir, 'setup-kubeconfig.sh'), ['--host', 'h', '--from-file', join(dir, 'bad.yaml'), '--output', join(dir, 'o')], { encoding: 'utf8' });
+  assert.notEqual(bad.status, 0);
+  const odd = spawnSync(join(scriptsDir, 'setup-kubeconfig.sh'), ['--host', 'h;rm -rf /', '--from-file', join(dir, 'bad.yaml'), '--output', join(dir, 'o')], { encoding: 'utf8' });
+  assert.notEqual(odd.status, 0);
+  assert.match(odd.stderr, /invalid host/);
+}));
+
+// ---- build-images.sh ---------------------------------------------------------------------------
+
+test('build-images.sh builds from the repository root and imports into k3s containerd', () => {
+  const run = spawnSync(join(scriptsDir, 'build-images.sh'), ['--dry-run', '--tag', '1.2.3', '--only', 'web-terminal'], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.ok(run.stdout.includes(`+ docker build --file ${repoRoot.replace(/\/$/, '')}/docker/web-terminal/Dockerfile --tag claudecode/web-terminal:1.2.3 ${repoRoot.replace(/\/$/, '')}`), run.stdout);
+  assert.ok(run.stdout.includes('+ docker save claudecode/web-terminal:1.2.3 | sudo k3s ctr images import -') || run.stdout.includes('| k3s ctr images import -'), run.stdout);
+});
+
+test('build-images.sh refuses the latest tag and unknown images', () => {
+  const latest = spawnSync(join(scriptsDir, 'build-images.sh'), ['--dry-run', '--tag', 'latest'], { encoding: 'utf8' });
+  assert.notEqual(latest.status, 0);
+  assert.match(latest.stderr, /latest/);
+  const unknown = spawnSync(join(scriptsDir, 'build-images.sh'), ['--dry-run', '--tag', '1.0.0', '--only', 'nope'], { encoding: 'utf8' });
+  assert.notEqual(unknown.status, 0);
+});
+
+test('build-images.sh defaults the tag to the version in package.json', () => {
+  const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  const run = spawnSync(join(scriptsDir, 'build-images.sh'), ['--dry-run', '--no-import', '--only', 'web-terminal'], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.ok(run.stdout.includes(`claudecode/web-terminal:${version}`), run.stdout);
+  assert.doesNotMatch(run.stdout, /ctr images import/);
+});
+
+// ---- verify-node.sh ----------------------------------------------------------------------------
+
+interface FakeCluster {
+  nodeArgs?: string; notReadyNode?: boolean; secretKeys?: string; gpu?: boolean;
+  onNode?: { images: string[]; kubeRouterChains: boolean };
+}
+
+/** A fake kubectl answering exactly the queries verify-node.sh makes. */
+function fakeKubectl(c: FakeCluster): string {
+  return `
+args="$*"
+case "$args" in
+  "version") echo "Server Version: v1.33.1+k3s1" ;;
+  "get nodes -o jsonpath={range .items[*]}{.metadata.name}={.status.conditions"*) echo "node1=True"; ${c.notReadyNode ? 'echo "node2=False"' : ':'} ;;
+  "-n kube-system get deployment coredns -o jsonpath={.status.readyReplicas}") echo 1 ;;
+  "get nodes -o jsonpath={.items[*].metadata.annotations.k3s"*) echo '${c.nodeArgs ?? '["server","--write-kubeconfig-mode","0600"]'}' ;;
+  "get storageclass local-path"|"get ingressclass traefik"|"get namespace claudecode-system"|"get namespace claudecode-sandboxes") echo found ;;
+  "get namespace claudecode-sandboxes -o jsonpath="*) echo restricted ;;
+  "-n claudecode-system get secret claudecode-secrets -o go-template="*) echo "${c.secretKeys ?? 'anthropic-api-key proxy-shared-secret '}" ;;
+  "-n claudecode-system get deployment "*" -o jsonpath={.status.readyReplicas}") echo 1 ;;
+  "get nodes -o jsonpath={range .items[*]}{.metadata.name}={.status.allocatable"*) ${c.gpu ? 'echo "node1=1"' : 'echo "node1="'} ;;
+  "get runtimeclass nvidia") ${c.gpu ? 'echo found' : 'exit 1'} ;;
+  *) echo "fake kubectl: unexpected: $args" >&2; exit 1 ;;
+esac`;
+}
+
+function runVerify(c: FakeCluster): { status: number | null; stdout: string; stderr: string } {
+  return withTempDir((dir) => {
+    writeExecutable(join(dir, 'kubectl'), fakeKubectl(c));
+    if (c.onNode) {
+      writeExecutable(join(dir, 'k3s'), `[ "$*" = "ctr images list -q" ] && printf '%s\\n' ${c.onNode.images.map((i) => `'${i}'`).join(' ')}`);
+      writeExecutable(join(dir, 'iptables'), c.onNode.kubeRouterChains ? 'echo "-N KUBE-ROUTER-FORWARD"' : 'echo "-N INPUT"');
+    }
+    // Only the fakes and the basic tools: no real k3s, kubectl or nvidia-smi from the machine.
+    const bin = join(dir, 'sysbin');
+    spawnSync('mkdir', [bin]);
+    for (const tool of ['bash', 'env', 'sed', 'grep', 'head', 'tr', 'wc', 'id', 'dirname', 'cat']) {
+      const real = spawnSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+      if (real) spawnSync('ln', ['-s', real, join(bin, tool)]);
+    }
+    const run = spawnSync(join(scriptsDir, 'verify-node.sh'), ['--tag', '0.1.0'], { encoding: 'utf8', env: { PATH: `${dir}:${bin}`, HOME: dir } });
+    return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+  });
+}
+
+const lines = (out: string, kind: 'PASS' | 'FAIL' | 'SKIP') => out.split('\n').filter((l) => l.startsWith(kind));
+
+test('verify-node.sh passes a healthy cluster, one line per check, GPU and images skipped off the node', () => {
+  const run = runVerify({});
+  assert.equal(run.status, 0, run.stdout + run.stderr);
+  assert.deepEqual(lines(run.stdout, 'FAIL'), []);
+  for (const check of ['api-server', 'node-ready', 'coredns', 'network-policy', 'storage', 'ingress', 'namespace-system', 'namespace-sandboxes', 'secret', 'deployment-web-terminal', 'deployment-api-proxy']) {
+    assert.ok(lines(run.stdout, 'PASS').some((l) => l.startsWith(`PASS  ${check}:`)), `no PASS line for ${check}\n${run.stdout}`);
+  }
+  assert.ok(lines(run.stdout, 'SKIP').some((l) => l.startsWith('SKIP  gpu:')));
+  assert.ok(lines(run.stdout, 'SKIP').some((l) => l.startsWith('SKIP  images:')));
+  assert.match(run.stdout, /verify-node: 11 checks passed, 0 failed, 2 skipped/);
+});
+
+test('verify-node.sh fails when k3s runs without its network policy controller', () => {
+  const run = runVerify({ nodeArgs: '["server","--disable-network-policy"]' });
+  assert.equal(run.status, 1);
+  assert.ok(lines(run.stdout, 'FAIL').some((l) => l.startsWith('FAIL  network-policy:') && l.includes('NOT enforced')), run.stdout);
+});
+
+test('verify-node.sh names missing Secret keys without printing any value, and a node that is not Ready', () => {
+  const run = runVerify({ secretKeys: 'proxy-shared-secret ', notReadyNode: true });
+  assert.equal(run.status, 1);
+  const fails = lines(run.stdout, 'FAIL');
+  assert.ok(fails.some((l) => l.startsWith('FAIL  secret:') && l.includes('anthropic-api-key')), run.stdout);
+  assert.ok(fails.some((l) => l.startsWith('FAIL  node-ready:') && l.includes('node2')), run.stdout);
+});
+
+test('verify-node.sh on the node checks imported images and the kube-router chains', () => {
+  const ok = runVerify({ onNode: { images: ['docker.io/claudecode/web-terminal:0.1.0', 'docker.io/claudecode/api-proxy:0.1.0', 'docker.io/claudecode/sandbox:0.1.0'], kubeRouterChains: true } });
+  assert.equal(ok.status, 0, ok.stdout);
+  assert.equal(lines(ok.stdout, 'PASS').filter((l) => l.startsWith('PASS  image-')).length, 3);
+  const missing = runVerify({ onNode: { images: ['docker.io/claudecode/web-terminal:0.1.0', 'docker.io/claudecode/sandbox:0.0.9'], kubeRouterChains: false } });
+  assert.equal(missing.status, 1);
+  const fails = lines(missing.stdout, 'FAIL').map((l) => l.split(':')[0]);
+  assert.deepEqual(fails.sort(), ['FAIL  image-api-proxy', 'FAIL  image-sandbox', 'FAIL  network-policy']);
+});
+
+test('verify-node.sh checks the RuntimeClass and GPU resources when a node has GPUs', () => {
+  const run = runVerify({ gpu: true });
+  assert.equal(run.status, 0, run.stdout);
+  assert.ok(lines(run.stdout, 'PASS').some((l) => l.startsWith('PASS  gpu-runtimeclass:')));
+  assert.ok(lines(run.stdout, 'PASS').some((l) => l.startsWith('PASS  gpu-allocatable:') && l.includes('node1=1')));
+});
