@@ -38,11 +38,11 @@ export class Admission {
       this.recentCreates.set(userId, recent);
       return { ok: false, reason: 'rate_limited', retryAfterSeconds: Math.ceil((recent[0]! - windowStart) / 1000) };
     }
-    if (this.activeFor(userId) >= this.limits.maxSessionsPerUser) {
-      return { ok: false, reason: 'user_session_limit', retryAfterSeconds: 30 };
-    }
     if (this.total >= this.limits.maxSessions) {
       return { ok: false, reason: 'session_limit', retryAfterSeconds: 30 };
+    }
+    if (this.activeFor(userId) >= this.limits.maxSessionsPerUser) {
+      return { ok: false, reason: 'user_session_limit', retryAfterSeconds: 30 };
     }
     recent.push(now);
     this.recentCreates.set(userId, recent);
