@@ -143,7 +143,7 @@ export class PodWatcher {
         this.failures += 1;
         this.lastError = describeApiError(err);
         this.opts.logger.warn({ err: this.lastError }, 'pod watch failed; resuming');
-      } else if (events === 0 && !gone) {
+      } else if (events === 0) {
         this.failures += 1; // a watch that ends at once, again and again, must not spin
       }
       this.scheduleRestart(gone);

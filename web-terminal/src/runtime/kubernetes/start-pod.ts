@@ -16,6 +16,8 @@ export interface StartDeps {
   logger: Logger;
 }
 
+/** How long a failed start waits for its pod to be gone before reporting anyway. */
+const FAILED_POD_GONE_WAIT_MS = 10_000;
 const PROGRESS_ORDER = ['scheduled', 'pulling_image', 'started'];
 const PROGRESS_TEXT: Record<string, string> = {
   scheduled: 'sandbox scheduled on a node',
@@ -27,7 +29,7 @@ const PROGRESS_TEXT: Record<string, string> = {
 export async function deleteAfterFailedStart(deps: StartDeps, name: string, createSettled: Promise<unknown> | null): Promise<void> {
   const grace = 0;
   try {
-    await deps.api.delete(name, grace);
+    if (await deps.api.delete(name, grace)) await deps.watcher.waitGone(name, FAILED_POD_GONE_WAIT_MS);
   } catch (err) {
     deps.logger.warn({ pod: name, err: describeApiError(err) }, 'could not delete a failed session pod; reconciliation will retry');
   }

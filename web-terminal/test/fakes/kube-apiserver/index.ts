@@ -47,6 +47,8 @@ export interface FakeKubeApiserver {
     /** Forgets the event history: a watch resuming from an older resourceVersion gets 410 Expired. */
     compact(): void;
     openWatches(): number;
+    /** Whether exec connections answer pings (false: the path looks dead to a heartbeat). */
+    answerPings(answer: boolean): void;
     requests: { method: string; path: string; authorization: string | undefined }[];
   };
   /** Every exec connection so far. */
@@ -68,6 +70,7 @@ export async function startFakeKubeApiserver(opts: FakeKubeApiserverOptions = {}
     watches: new Set(),
     hung: new Set(),
     requests: [],
+    answerPings: true,
   };
   const certs = opts.https ? makeCertificates() : null;
   const onRequest = (req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => {
@@ -82,8 +85,10 @@ export async function startFakeKubeApiserver(opts: FakeKubeApiserverOptions = {}
   // The apiserver picks the first subprotocol of the client's list that it supports.
   const wss = new WebSocketServer({
     noServer: true,
+    autoPong: false,
     handleProtocols: (offered) => [...offered].find((p) => ctx.execProtocols.includes(p)) ?? false,
   });
+
   server.on('upgrade', (req, socket, head) => handleUpgrade(ctx, wss, req, socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -119,6 +124,7 @@ export async function startFakeKubeApiserver(opts: FakeKubeApiserverOptions = {}
       },
       compact: () => store.compact(),
       openWatches: () => ctx.watches.size,
+    answerPings(answer: boolean) { ctx.answerPings = answer; },
       requests: ctx.requests,
     },
     execs: ctx.execs,

@@ -30,6 +30,8 @@ export interface ServerContext {
   watches: Set<ServerResponse>;
   hung: Set<ServerResponse>;
   requests: { method: string; path: string; authorization: string | undefined }[];
+  /** The apiserver answers every ping; tests can make it go silent (a dead path). */
+  answerPings: boolean;
 }
 
 const POD_PATH = /^\/api\/v1\/namespaces\/([a-z0-9-]+)\/pods(?:\/([a-z0-9.-]+))?(?:\/(exec))?$/;
@@ -190,6 +192,7 @@ export function handleUpgrade(ctx: ServerContext, wss: WebSocketServer, req: Inc
   if (phase !== 'Running' || !podDir) return rejectUpgrade(socket, failure(400, 'BadRequest', 'unable to upgrade connection: container not found ("sandbox")'));
 
   wss.handleUpgrade(req, socket, head, (ws) => {
+    ws.on('ping', (data) => { if (ctx.answerPings) ws.pong(data); });
     const record: ExecRecord = {
       pod: name,
       argv: url.searchParams.getAll('command'),

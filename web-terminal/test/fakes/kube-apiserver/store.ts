@@ -80,6 +80,7 @@ export class PodStore {
 
   /** Forgets the history: watches resuming from an older resourceVersion get 410 Expired. */
   compact(): void {
+    this.rv += 1; // as if other writes happened in the cluster meanwhile
     this.compactedThrough = this.rv;
     this.history = [];
   }
