@@ -12,8 +12,27 @@ export class ApiRequestError extends Error {
 /** Extra headers for every request (an embedding page may set a bearer token here). */
 export const auth = { headers: {} };
 
+/**
+ * Takes a token handed over by an embedding page: `window.CLAUDECODE_TOKEN` (same-origin embedding),
+ * or `#token=...` in the address, which browsers never send to a server; it is removed from the address
+ * bar at once. The token then goes only into the Authorization header of API requests.
+ */
+export function adoptEmbeddedToken(win = window) {
+  const params = new URLSearchParams(win.location.hash.slice(1));
+  const fromFragment = params.get('token');
+  if (fromFragment) {
+    params.delete('token');
+    const rest = params.toString();
+    win.history.replaceState(null, '', `${win.location.pathname}${win.location.search}${rest ? `#${rest}` : ''}`);
+  }
+  const token = fromFragment || win.CLAUDECODE_TOKEN;
+  if (typeof token === 'string' && token) auth.headers.authorization = `Bearer ${token}`;
+}
+
 export async function fetchJson(path, { method = 'GET', body } = {}) {
-  const headers = { accept: 'application/json', ...auth.headers };
+  // A token the embedding page renews later (window.CLAUDECODE_TOKEN) is picked up on the next call.
+  const renewed = typeof globalThis.CLAUDECODE_TOKEN === 'string' && globalThis.CLAUDECODE_TOKEN ? { authorization: `Bearer ${globalThis.CLAUDECODE_TOKEN}` } : {};
+  const headers = { accept: 'application/json', ...auth.headers, ...renewed };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
   if (res.status === 204) return null;

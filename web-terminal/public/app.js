@@ -2,8 +2,10 @@
 import { Terminal } from '/vendor/xterm/lib/xterm.mjs';
 import { FitAddon } from '/vendor/addon-fit/addon-fit.mjs';
 import { WebLinksAddon } from '/vendor/addon-web-links/addon-web-links.mjs';
-import { fetchJson } from './api.js';
+import { adoptEmbeddedToken, fetchJson } from './api.js';
 import { connectTerminal } from './connection.js';
+
+adoptEmbeddedToken();
 
 const $ = (id) => document.getElementById(id);
 const ui = {

@@ -1,0 +1,30 @@
+// Turning values from headers and token claims into an Identity: bounded, printable, never empty.
+import type { Identity } from '../types.ts';
+
+const MAX_USER_ID = 256;
+const MAX_DISPLAY_NAME = 100;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** A user id as received, or null when it is empty, too long or holds control characters. */
+export function cleanUserId(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const id = value.trim();
+  if (id.length === 0 || id.length > MAX_USER_ID || CONTROL.test(id)) return null;
+  return id;
+}
+
+/** The first usable display name among the candidates, shortened; `fallback` when there is none. */
+export function pickDisplayName(candidates: unknown[], fallback: string): string {
+  for (const candidate of candidates) {
+    if (typeof candidate !== 'string') continue;
+    // eslint-disable-next-line no-control-regex
+    const name = candidate.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '').trim();
+    if (name) return name.length > MAX_DISPLAY_NAME ? `${name.slice(0, MAX_DISPLAY_NAME - 1)}…` : name;
+  }
+  return fallback.slice(0, MAX_DISPLAY_NAME);
+}
+
+export function makeIdentity(userId: string, displayName: string, isAdmin: boolean): Identity {
+  return Object.freeze({ userId, displayName, isAdmin });
+}
