@@ -5,7 +5,7 @@ import { validateObject } from './schema-validate.ts';
 
 const renders: [string, () => KubeObject[]][] = [
   ...findKustomizations().filter((k) => k.kind === 'Kustomization').map((k): [string, () => KubeObject[]] => [k.dir, () => rendered(k.dir)]),
-  ['production + all components', () => renderComposed(['overlays/production'], ['components/ingress-tls', 'components/metrics-scrape'])],
+  ['production + all components', () => renderComposed(['overlays/production'], ['components/ingress-tls', 'components/metrics-scrape', 'components/gpu-sessions'])],
 ];
 
 for (const [name, objects] of renders) {
