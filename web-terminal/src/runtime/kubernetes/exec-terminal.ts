@@ -140,7 +140,8 @@ export async function openExecTerminal(opts: ExecTerminalOptions): Promise<Termi
     },
     onExit(listener) {
       exitListeners.push(listener);
-      flush();
+      if (exitDelivered && exit) listener(exit); // registered after the end: still told
+      else flush();
     },
     write(data) {
       if (exit || detached || ws.readyState !== ws.OPEN) return true;

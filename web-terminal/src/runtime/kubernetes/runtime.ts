@@ -66,8 +66,9 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
   const watcher = new PodWatcher({ api, kubeConfig, logger, watchTimeoutSeconds: opts.watchTimeoutSeconds });
   const deps = { api, watcher, config, logger };
 
-  const openTerminal = (name: string, command: string[], size: { cols: number; rows: number }) =>
-    openExecTerminal({
+  const openTerminals = new Set<Terminal>();
+  const openTerminal = async (name: string, command: string[], size: { cols: number; rows: number }) => {
+    const terminal = await openExecTerminal({
       kubeConfig,
       namespace: config.K8S_NAMESPACE,
       podName: name,
@@ -77,6 +78,12 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
       rows: size.rows,
       heartbeatMs: opts.heartbeatMs,
     });
+    openTerminals.add(terminal);
+    terminal.onExit(() => openTerminals.delete(terminal));
+    const detach = terminal.detach.bind(terminal);
+    terminal.detach = () => { openTerminals.delete(terminal); detach(); };
+    return terminal;
+  };
 
   async function deleteAndWait(name: string): Promise<boolean> {
     const existed = await api.delete(name, config.SANDBOX_DELETE_GRACE_SECONDS);
@@ -162,6 +169,8 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
 
     async close() {
       watcher.close();
+      // Our sockets go; the pods (and the programs in them) stay for the next start to adopt.
+      for (const terminal of [...openTerminals]) terminal.detach();
     },
   };
 }
