@@ -8,8 +8,9 @@ import { isModelAllowed } from './models.ts';
 import type { ApiRoute } from './request-target.ts';
 
 const contentBlock = z.looseObject({ type: z.string().min(1).max(100) });
+// Claude Code 2.1.3xx also sends mid-conversation `system` turns (beta mid-conversation-system).
 const message = z.looseObject({
-  role: z.enum(['user', 'assistant']),
+  role: z.enum(['user', 'assistant', 'system']),
   content: z.union([z.string(), z.array(contentBlock)]),
 });
 const base = {

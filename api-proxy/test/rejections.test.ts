@@ -127,7 +127,7 @@ describe('refusals never reach the upstream', () => {
       [400, 'JSON array', {}, '[]'],
       [400, 'no messages', {}, JSON.stringify({ model: 'claude-x', max_tokens: 10 })],
       [400, 'no max_tokens', {}, JSON.stringify({ model: 'claude-x', messages: [] })],
-      [400, 'bad role', {}, messagesBody({ messages: [{ role: 'system', content: 'x' }] })],
+      [400, 'bad role', {}, messagesBody({ messages: [{ role: 'robot', content: 'x' }] })],
       [400, 'max_tokens not integer', {}, messagesBody({ max_tokens: 1.5 })],
       [400, 'max_tokens over ceiling', {}, messagesBody({ max_tokens: 64001 })],
       [403, 'model not allowed', {}, messagesBody({ model: 'gpt-4o' })],

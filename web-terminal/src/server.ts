@@ -18,7 +18,14 @@ import { startLocalProxy } from './local-proxy.ts';
 import type { LocalProxy } from './local-proxy.ts';
 import { createMetrics } from './metrics.ts';
 import type { ServiceMetrics } from './metrics.ts';
+import { loadCourseCatalog } from './courses/catalog.ts';
+import { createProgressService } from './courses/progress-service.ts';
+import { courseRefs, watchForMarkers } from './courses/session-courses.ts';
+import { openProgressStore } from './db/progress.ts';
 import { createAdminRoutes } from './routes/admin.ts';
+import { createAnswerRoutes } from './routes/answers.ts';
+import { createProgressRoutes } from './routes/progress.ts';
+import { createCourseRoutes } from './routes/stages.ts';
 import { createHealthRoutes } from './routes/health.ts';
 import { createSessionRoutes } from './routes/sessions.ts';
 import { createLocalRuntime } from './runtime/local/local-runtime.ts';
@@ -59,6 +66,10 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const secret = readSharedSecret(config) ?? (config.RUNTIME === 'local' ? randomBytes(32).toString('base64url') : undefined);
   if (!secret) throw new Error('PROXY_SHARED_SECRET or PROXY_SHARED_SECRET_FILE is required with RUNTIME=kubernetes');
 
+  const catalog = await loadCourseCatalog(config.COURSES_DIR, logger.child({ component: 'courses' }));
+  const store = openProgressStore(config.DB_PATH);
+  const progress = createProgressService({ catalog, store, logger: logger.child({ component: 'progress' }) });
+
   let localProxy: LocalProxy | null = null;
   const createRuntime = async (): Promise<SessionRuntime> => {
     if (config.RUNTIME === 'local') {
@@ -87,9 +98,10 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     command: resolveSessionCommand(config.SESSION_COMMAND, runtime.kind),
     hashUser: makeUserHasher(secret),
     issueCredential: (claims) => issueSessionCredential(claims, secret),
-    findCourse: () => undefined,
+    findCourse: courseRefs(catalog, progress),
     allowedProfiles: ['default'],
   });
+  manager.onSessionCreated((session) => watchForMarkers(session, progress, logger.child({ component: 'markers' })));
   manager.startReaper();
 
   let shuttingDown = false;
@@ -99,11 +111,24 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   app.use(createHealthRoutes({
     registry: metrics.registry,
     isShuttingDown: () => shuttingDown,
-    checks: [{ name: 'runtime', check: () => runtime.health() }],
+    checks: [
+      { name: 'runtime', check: () => runtime.health() },
+      { name: 'store', check: async () => (store.isHealthy() ? { ok: true } : { ok: false, message: 'progress database unavailable' }) },
+    ],
   }));
   app.use('/api', express.json({ limit: '16kb' }), identityMiddleware(auth.authenticator));
   app.use(createSessionRoutes({ manager, wsUrlFor: (session, req) => auth.wsUrlFor(getIdentity(req), session.id) }));
   app.use(createAdminRoutes({ manager }));
+  app.use(createCourseRoutes({ catalog }));
+  app.use(createProgressRoutes({ catalog, store }));
+  app.use(createAnswerRoutes({
+    catalog,
+    progress,
+    findSession: (identity, id) => {
+      const session = manager.get(identity, id);
+      return session && { courseId: session.courseId, emit: (event) => session.emitEvent(event) };
+    },
+  }));
   app.use('/api', (_req, _res, next) => next(new ApiError('not_found', 'no such endpoint')));
   app.use(createStaticRoutes());
   app.use(errorHandler(logger));
@@ -145,6 +170,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
         bridge.close();
         await runtime.close();
         await localProxy?.close();
+        store.close();
         server.closeAllConnections();
       })();
       return closing;

@@ -14,7 +14,9 @@ import { CloseCode } from '../ws/protocol.ts';
 export interface CourseRef {
   id: string;
   contentDir: string;
-  stageCount: number;
+  stageNumbers: readonly number[];
+  /** The stage a new session starts on: the requested one, else the caller's first unfinished one. */
+  startingStage(requested: number | undefined): number;
   /** First prompt that orients Claude Code to the course and stage. */
   initialPrompt(stage: number): string;
 }
@@ -30,7 +32,7 @@ export interface SessionManagerOptions {
   command: string[];
   hashUser: (userId: string) => string;
   issueCredential: (claims: { sessionId: string; userHash: string; expiresAt: Date }) => string;
-  findCourse: (courseId: string) => CourseRef | undefined;
+  findCourse: (courseId: string, userId: string) => CourseRef | undefined;
   allowedProfiles: readonly string[];
   now?: () => number;
   reapIntervalMs?: number;
@@ -70,10 +72,10 @@ export class SessionManager {
   /** Admits and starts a session. Returns at once in state `starting`; progress reaches the viewer. */
   create(identity: Identity, request: CreateSessionRequest): Session {
     if (!this.accepting) throw new ApiError('shutting_down', 'the server is shutting down');
-    const course = request.courseId === undefined ? undefined : this.opts.findCourse(request.courseId);
+    const course = request.courseId === undefined ? undefined : this.opts.findCourse(request.courseId, identity.userId);
     if (request.courseId !== undefined && !course) throw new ApiError('not_found', `no course "${request.courseId}"`);
-    if (request.stage !== undefined && (!course || request.stage < 1 || request.stage > course.stageCount)) {
-      throw new ApiError('bad_request', course ? `stage must be between 1 and ${course.stageCount}` : 'stage needs a courseId');
+    if (request.stage !== undefined && (!course || !course.stageNumbers.includes(request.stage))) {
+      throw new ApiError('bad_request', course ? `stage must be one of ${course.stageNumbers.join(', ')}` : 'stage needs a courseId');
     }
     const profile = request.profile ?? 'default';
     if (!this.opts.allowedProfiles.includes(profile)) throw new ApiError('bad_request', `profile "${profile}" is not allowed`);
@@ -96,7 +98,8 @@ export class SessionManager {
       userHash,
       displayName: identity.displayName,
       courseId: course?.id ?? null,
-      stage: course ? (request.stage ?? 1) : null,
+      ownerId: identity.userId,
+      stage: course ? course.startingStage(request.stage) : null,
       profile,
       createdAt,
       expiresAt: new Date(createdAt.getTime() + this.opts.timeouts.sessionSeconds * 1000),
@@ -115,8 +118,11 @@ export class SessionManager {
   get(identity: Identity, id: string): Session | undefined {
     const session = this.sessions.get(id);
     if (!session) return undefined;
-    if (identity.isAdmin || session.userHash === this.opts.hashUser(identity.userId)) return session;
-    return undefined;
+    if (session.userHash === this.opts.hashUser(identity.userId)) {
+      session.ownerId ??= identity.userId; // adopted sessions learn their owner's id on first contact
+      return session;
+    }
+    return identity.isAdmin ? session : undefined;
   }
 
   list(identity: Identity): Session[] {

@@ -16,6 +16,8 @@ type PauseReason = 'socket' | 'browser';
 export interface SessionInit {
   id: string;
   userHash: string;
+  /** The owner's user id, when known (kept in memory only: it never reaches a sandbox). */
+  ownerId: string | null;
   displayName: string;
   courseId: string | null;
   stage: number | null;
@@ -31,6 +33,7 @@ const isFinal = (state: SessionState) => state === 'ended' || state === 'failed'
 export class Session {
   readonly id: string;
   readonly userHash: string;
+  ownerId: string | null;
   readonly displayName: string;
   readonly courseId: string | null;
   readonly stage: number | null;
@@ -59,6 +62,7 @@ export class Session {
   constructor(init: SessionInit) {
     this.id = init.id;
     this.userHash = init.userHash;
+    this.ownerId = init.ownerId;
     this.displayName = init.displayName;
     this.courseId = init.courseId;
     this.stage = init.stage;

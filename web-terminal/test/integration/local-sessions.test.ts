@@ -6,6 +6,13 @@ import { sandboxProcesses, waitUntil } from '../helpers/processes.ts';
 import { api, startTestService } from '../helpers/service.ts';
 import { openTerminal, wsUrl } from '../helpers/terminal-client.ts';
 
+/** A fresh socket URL for a session (socket URLs may carry a one-time ticket). */
+async function attachUrl(service: Service, id: string): Promise<string> {
+  const res = await api(service, 'POST', `/api/sessions/${id}/attach`);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return wsUrl(service.url, res.body.wsUrl as string);
+}
+
 async function newSession(service: Service) {
   const res = await api(service, 'POST', '/api/sessions', {});
   assert.equal(res.status, 201, JSON.stringify(res.body));
@@ -98,7 +105,7 @@ describe('local sessions', () => {
   it('refuses a cross-origin upgrade before attaching, and accepts the same origin and configured ones', async () => {
     const session = await newSession(service);
     await assert.rejects(openTerminal(wsUrl(service.url, session.wsUrl), { origin: 'https://evil.example' }), (err: Error & { statusCode?: number }) => err.statusCode === 403);
-    const sameOrigin = await openTerminal(wsUrl(service.url, session.wsUrl), { origin: service.url });
+    const sameOrigin = await openTerminal(await attachUrl(service, session.id), { origin: service.url });
     await sameOrigin.close();
     await api(service, 'DELETE', `/api/sessions/${session.id}`);
   });
@@ -114,7 +121,7 @@ describe('local sessions', () => {
       assert.equal((await termA.closed).code, 1009);
       termB.type('echo still-serving-b\n');
       await termB.waitFor('still-serving-b');
-      const again = await openTerminal(wsUrl(small.url, a.wsUrl));
+      const again = await openTerminal(await attachUrl(small, a.id));
       again.type('echo still-serving-a\n');
       await again.waitFor('still-serving-a');
       await again.close();
@@ -158,7 +165,7 @@ describe('local sessions', () => {
     }
     assert.equal(view.body.state, 'running');
     assert.equal(view.body.attached, false, 'the server noticed the dropped socket');
-    const second = await openTerminal(wsUrl(service.url, session.wsUrl));
+    const second = await openTerminal(await attachUrl(service, session.id));
     await second.waitFor(`pid=${pid}`); // replayed screen
     second.type('echo "again=$MARK"\n');
     await second.waitFor(`again=${pid}`); // same shell, same state
@@ -169,7 +176,7 @@ describe('local sessions', () => {
   it('a second viewer takes over; the first is closed with 4001', async () => {
     const session = await newSession(service);
     const first = await openTerminal(wsUrl(service.url, session.wsUrl));
-    const second = await openTerminal(wsUrl(service.url, session.wsUrl));
+    const second = await openTerminal(await attachUrl(service, session.id));
     assert.equal((await first.closed).code, 4001);
     second.type('echo taken-over\n');
     await second.waitFor('taken-over');

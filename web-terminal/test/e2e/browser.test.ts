@@ -1,0 +1,82 @@
+// The page as a person uses it: New Session, type, see output, resize, End Session.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Service } from '../../src/server.ts';
+import { artifactsDir, launchBrowser } from '../helpers/browser.ts';
+import { sandboxProcesses, waitUntil } from '../helpers/processes.ts';
+import { startTestService } from '../helpers/service.ts';
+
+describe('browser end to end (local runtime)', () => {
+  let service: Service;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  before(async () => {
+    service = await startTestService();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await service?.close();
+  });
+
+  it('creates a session, runs a command, follows a resize, and ends the session', async () => {
+    const page = await browser.browser.newPage({ viewport: { width: 1100, height: 700 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(service.url);
+    await page.getByRole('button', { name: 'New Session' }).click();
+    await page.locator('#status-text', { hasText: 'Running' }).waitFor({ timeout: 15_000 });
+
+    const screen = () => page.locator('.xterm-rows').innerText();
+    await page.locator('.xterm-helper-textarea').focus();
+    await page.keyboard.type('echo "from the browser: $((6*7))"');
+    await page.keyboard.press('Enter');
+    await page.locator('.xterm-rows', { hasText: 'from the browser: 42' }).waitFor({ timeout: 15_000 });
+
+    await page.keyboard.type('stty size');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => /\n\d+ \d+\n/.test((document.querySelector('.xterm-rows') as HTMLElement).innerText));
+    const sizeOf = async () => {
+      const rows = [...(await screen()).matchAll(/^(\d+) (\d+)$/gm)];
+      const last = rows[rows.length - 1]!;
+      return { rows: Number(last[1]), cols: Number(last[2]) };
+    };
+    const before = await sizeOf();
+    const termSize = await page.evaluate(() => {
+      const term = (window as unknown as { __term: { cols: number; rows: number } }).__term;
+      return { cols: term.cols, rows: term.rows };
+    });
+    assert.deepEqual(before, termSize, 'the pty has the size of the terminal on screen');
+
+    await page.setViewportSize({ width: 800, height: 500 });
+    await page.waitForFunction((cols) => (window as unknown as { __term: { cols: number } }).__term.cols < cols, before.cols);
+    await page.keyboard.type('clear; stty size');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((cols) => {
+      const match = /(\d+) (\d+)/.exec((document.querySelector('.xterm-rows') as HTMLElement).innerText);
+      return match !== null && Number(match[2]) < cols;
+    }, before.cols);
+    const afterResize = await sizeOf();
+    assert.ok(afterResize.cols < before.cols && afterResize.rows < before.rows, `resized: ${JSON.stringify({ before, afterResize })}`);
+
+    await page.screenshot({ path: join(artifactsDir, 'browser-session.png') });
+    await page.getByRole('button', { name: 'End Session' }).click();
+    await page.locator('#status-text', { hasText: 'Ended' }).waitFor({ timeout: 15_000 });
+    await waitUntil(() => service.manager.activeCount === 0, 10_000, 'session released');
+    assert.deepEqual(sandboxProcesses(), []);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('shows the limit error in the status line when no slot is free', async () => {
+    const page = await browser.browser.newPage();
+    await page.goto(service.url);
+    for (let i = 0; i < 2; i += 1) {
+      await page.getByRole('button', { name: 'New Session' }).click();
+      await page.locator('#status-text', { hasText: 'Running' }).waitFor({ timeout: 15_000 });
+    }
+    await page.getByRole('button', { name: 'New Session' }).click();
+    await page.locator('#status-text', { hasText: 'maximum number of sessions' }).waitFor({ timeout: 15_000 });
+    assert.match(await page.locator('#status-text').innerText(), /try again in \d+s/);
+    for (const session of service.manager.listAll()) await service.manager.end(session.id, 'deleted');
+  });
+});
