@@ -1,0 +1,19 @@
+// Cookies (a token cookie, an authenticating proxy's session cookie) and the loopback address of
+// AUTH_MODE=none are sent by the browser whatever site made the request. A state-changing API request
+// from a foreign origin therefore carries no identity here, unless it carries an explicit bearer
+// token, which a foreign page cannot add without the service's consent (CORS).
+import type { Authenticator } from './authenticator.ts';
+import { isOriginAllowed } from '../ws/origin.ts';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function refuseCrossSiteWrites(inner: Authenticator, allowedOrigins: readonly string[]): Authenticator {
+  return {
+    identify(req) {
+      const writes = !SAFE_METHODS.has((req.method ?? 'GET').toUpperCase());
+      const hasBearer = /^Bearer /i.test(req.headers.authorization ?? '');
+      if (writes && !hasBearer && !isOriginAllowed(req, allowedOrigins)) return Promise.resolve(null);
+      return inner.identify(req);
+    },
+  };
+}
