@@ -1,35 +1,62 @@
 #!/bin/sh
-# Sandbox entry point, shared by both runtimes (bubblewrap locally, the container image in Kubernetes).
-# Prepares the sandbox user's home so Claude Code starts straight at its prompt (no onboarding, trust
-# or key dialog, no outside traffic), opens the one network path to the API proxy when the runtime
-# provides it as a unix socket, then runs the session program given as arguments.
+# Sandbox entry point, shared by both runtimes: bubblewrap runs it from /opt/claudecode/lib locally,
+# the image installs it as /usr/local/bin/sandbox-entrypoint (run under dtach by the Kubernetes runtime).
+# It prepares the sandbox user's home so Claude Code starts straight at its prompt (no onboarding,
+# trust or key dialog, no outside traffic), opens the one network path to the API proxy when the
+# runtime provides it as a unix socket, then runs the session program given as arguments.
 set -eu
 
+if [ "$#" -eq 0 ]; then
+  echo "sandbox-entrypoint: no session program given" >&2
+  exit 64
+fi
 : "${HOME:?HOME must be set}"
-workdir="${CLAUDECODE_WORKDIR:-/workspace}"
-mkdir -p "$HOME"
+# The working directory Claude Code trusts: set by the local runtime, the course folder in a pod,
+# else the image's /workspace.
+workdir="${CLAUDECODE_WORKDIR:-${COURSE_DIR:-/workspace}}"
 
-# Claude Code asks once per API key unless the key's last 20 characters are pre-approved.
-# The key here is the session's proxy credential (printable, no quotes), never the real key.
+# The traffic switches are also in the managed settings, but the CLI reads some before it loads them.
+export CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1 DISABLE_TELEMETRY=1 \
+  DISABLE_ERROR_REPORTING=1 CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL=1
+
+# The seed written below is JSON built by printf: refuse anything that would need escaping.
+case "${ANTHROPIC_API_KEY:-}$workdir" in
+  *[!A-Za-z0-9._/+=:@_-]*)
+    echo "sandbox-entrypoint: the credential or working directory holds characters it does not expect" >&2
+    exit 65
+    ;;
+esac
+
+mkdir -p "$HOME"
+# Claude Code asks once per API key unless the key's last 20 characters are pre-approved, runs an
+# onboarding that needs api.anthropic.com unless it was completed, and asks whether to trust the
+# folder. The key here is the session's proxy credential, never the real key.
 if [ ! -e "$HOME/.claude.json" ]; then
   approved=$(printf '%s' "${ANTHROPIC_API_KEY:-}" | tail -c 20)
-  umask 077
-  printf '{"hasCompletedOnboarding":true,"customApiKeyResponses":{"approved":["%s"],"rejected":[]},"projects":{"%s":{"hasTrustDialogAccepted":true}}}\n' \
-    "$approved" "$workdir" >"$HOME/.claude.json"
-  umask 022
+  (
+    umask 077
+    printf '{"hasCompletedOnboarding":true,"customApiKeyResponses":{"approved":["%s"],"rejected":[]},"projects":{"%s":{"hasTrustDialogAccepted":true}}}\n' \
+      "$approved" "$workdir" >"$HOME/.claude.json"
+  )
 fi
 
-# Local runtime: the proxy is a unix socket bind-mounted into an otherwise empty network namespace;
-# a tiny forwarder exposes it on 127.0.0.1 for ANTHROPIC_BASE_URL.
+# Local runtime only: the proxy is a unix socket bind-mounted into an otherwise empty network
+# namespace; a tiny forwarder exposes it on 127.0.0.1 for ANTHROPIC_BASE_URL. In a pod the proxy is
+# reached over the cluster network and none of this runs (the image has no node).
 if [ -n "${CLAUDECODE_PROXY_SOCKET:-}" ]; then
   ready="${TMPDIR:-/tmp}/.claudecode-proxy-ready"
+  rm -f "$ready"
   "${CLAUDECODE_NODE:-node}" "$(dirname "$0")/proxy-forwarder.mjs" "$CLAUDECODE_PROXY_SOCKET" "${CLAUDECODE_PROXY_PORT:-8080}" "$ready" &
   tries=0
-  while [ ! -e "$ready" ] && [ "$tries" -lt 200 ]; do
-    sleep 0.01
+  while [ ! -e "$ready" ]; do
     tries=$((tries + 1))
+    if [ "$tries" -gt 1000 ]; then
+      echo "sandbox-entrypoint: the API proxy forwarder did not start" >&2
+      break
+    fi
+    sleep 0.01
   done
 fi
 
-[ -d "$workdir" ] && cd "$workdir"
+if [ -d "$workdir" ]; then cd "$workdir"; fi
 exec "$@"
