@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dig, find, findKustomizations, imagesOf, manifestsDir, parseObjects, podSpecOf, rendered, repoRoot, type KubeObject } from './render.ts';
 import { parseQuantity } from './quantity.ts';
 import { configShape, loadConfig } from '../../web-terminal/src/config.ts';
+import { authConfigProblems } from '../../web-terminal/src/auth/safety.ts';
+import { loadProxyConfig } from '../../api-proxy/src/config.ts';
 
 interface Container {
   name: string; image: string; imagePullPolicy?: string;
@@ -69,22 +72,55 @@ test('no image is pulled with Always (k3s runs imported images; there may be no 
   }
 });
 
-// Settings that the service's config schema does not declare yet; remove a name once it does.
-const pendingConfigKeys = new Set(['AUTH_MODE', 'AUTH_ALLOW_UNAUTHENTICATED_NETWORK']);
-
 for (const overlay of overlays) {
   test(`${overlay}: the web-terminal ConfigMap is valid for the service's own config schema`, () => {
     const data = configData(rendered(overlay), 'web-terminal-config');
     for (const key of Object.keys(data)) {
-      assert.ok(key in configShape || pendingConfigKeys.has(key), `unknown setting ${key}`);
+      assert.ok(key in configShape, `unknown setting ${key}`);
     }
     const config = loadConfig({ ...data, PROXY_SHARED_SECRET_FILE: '/var/run/secrets/claudecode/proxy-shared-secret' });
+    assert.deepEqual(authConfigProblems(config), [], 'the service would refuse to start');
     assert.equal(config.RUNTIME, 'kubernetes');
     assert.equal(config.HOST, '0.0.0.0');
     assert.equal(config.PORT, 3000);
     assert.equal(config.K8S_NAMESPACE, 'claudecode-sandboxes');
     assert.equal(config.DB_PATH, '/data/progress.db');
     assert.equal(config.COURSES_DIR, '/courses');
+  });
+}
+
+test('the base alone would not start with trusted-header: it leaves the trusted proxies to the overlay', () => {
+  const data = configData(rendered('base'), 'web-terminal-config');
+  assert.equal(data.AUTH_MODE, 'trusted-header');
+  const problems = authConfigProblems(loadConfig(data));
+  assert.ok(problems.some((p) => p.startsWith('AUTH_TRUSTED_PROXIES')), problems.join('\n'));
+});
+
+for (const overlay of overlays) {
+  test(`${overlay}: the api-proxy settings and mounted secret files load with the proxy's own config`, () => {
+    const objects = rendered(overlay);
+    const container = containersOf(find(objects, 'Deployment', 'api-proxy', 'claudecode-system'))[0]!;
+    const env: Record<string, string> = { ...configData(objects, 'api-proxy-config') };
+    for (const e of container.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+    const dir = mkdtempSync(join(tmpdir(), 'proxy-secrets-'));
+    try {
+      // The Secret's files, as the kubelet would mount them, at a temporary place.
+      const mount = '/var/run/secrets/claudecode/';
+      for (const [name, content] of [['anthropic-api-key', 'sk-ant-test-not-a-real-key'], ['proxy-shared-secret', 'x'.repeat(64)]] as const) {
+        writeFileSync(join(dir, name), content);
+      }
+      for (const key of ['ANTHROPIC_API_KEY_FILE', 'PROXY_SHARED_SECRET_FILE']) {
+        const path = env[key] ?? '';
+        assert.ok(path.startsWith(mount), `${key} points into the Secret mount`);
+        env[key] = join(dir, path.slice(mount.length));
+      }
+      const config = loadProxyConfig(env);
+      assert.equal(config.port, 8080);
+      assert.equal(config.host, '0.0.0.0');
+      assert.equal(config.anthropicApiKey, 'sk-ant-test-not-a-real-key');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
 
