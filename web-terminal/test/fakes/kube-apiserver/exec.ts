@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import * as pty from '@lydell/node-pty';
 import type WebSocket from 'ws';
+import { POD_MARKER } from './processes.ts';
 import { execStatus } from './status.ts';
 
 export interface ExecRecord {
@@ -85,7 +86,8 @@ export function runExec(s: ExecSession): void {
       cols: 80,
       rows: 24,
       cwd: join(s.podDir, 'home'),
-      env: { ...s.env, PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(s.podDir, 'home'), TMPDIR: join(s.podDir, 'tmp') },
+      // POD_MARKER tags every process of the "container" (dtach's detached master too) so the kubelet can end them all.
+      env: { ...s.env, PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(s.podDir, 'home'), TMPDIR: join(s.podDir, 'tmp'), [POD_MARKER]: s.podDir },
       encoding: null,
     } as pty.IPtyForkOptions);
   } catch (err) {

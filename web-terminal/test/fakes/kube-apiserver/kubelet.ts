@@ -5,6 +5,7 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1ContainerStatus, V1Pod, V1PodCondition } from '@kubernetes/client-node';
+import { killPodProcesses } from './processes.ts';
 import type { PodStore } from './store.ts';
 
 export type PodBehaviour =
@@ -104,6 +105,7 @@ export class FakeKubelet {
     this.runtimes.delete(name);
     for (const t of rt.timers) clearTimeout(t);
     for (const kill of [...rt.killExecs]) kill(exitCode);
+    killPodProcesses(rt.dir); // the container is gone: so is every process started in it
     rmSync(rt.dir, { recursive: true, force: true });
   }
 
