@@ -163,16 +163,13 @@ export async function runKubernetesBench(): Promise<object> {
       await runtime.stop(s.sessionId);
     }
 
-    const execThroughput = await throughput((c) => execTarget(runtime, c));
-    const localThroughput = await throughput(localTarget);
-    const execEcho = await echoLatency((c) => execTarget(runtime, c));
-    const localEcho = await echoLatency(localTarget);
-
     // RSS per attached exec: 100 sessions started, each with its exec terminal open and attached.
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as (() => void) | undefined;
-    gc?.();
-    const rssBefore = process.memoryUsage().rss;
+    const settle = async () => { for (let i = 0; i < 3; i += 1) { gc?.(); await new Promise((r) => setTimeout(r, 100)); } };
+    await settle();
+    const before = process.memoryUsage();
+    const rssBefore = before.rss;
     const sessions: { id: string; terminal: Terminal }[] = [];
     for (let batch = 0; batch < RSS_SESSIONS; batch += 10) {
       const started = await Promise.all(Array.from({ length: 10 }, async () => {
@@ -183,10 +180,16 @@ export async function runKubernetesBench(): Promise<object> {
       }));
       sessions.push(...started);
     }
-    await new Promise((r) => setTimeout(r, 500));
-    gc?.();
-    const rssAfter = process.memoryUsage().rss;
+    await settle();
+    const afterUsage = process.memoryUsage();
+    const rssAfter = afterUsage.rss;
+    const heapPerSessionKiB = Math.round((afterUsage.heapUsed + afterUsage.external - before.heapUsed - before.external) / 1024 / RSS_SESSIONS);
     for (let i = 0; i < sessions.length; i += 20) await Promise.all(sessions.slice(i, i + 20).map((s) => runtime.stop(s.id)));
+
+    const execThroughput = await throughput((c) => execTarget(runtime, c));
+    const localThroughput = await throughput(localTarget);
+    const execEcho = await echoLatency((c) => execTarget(runtime, c));
+    const localEcho = await echoLatency(localTarget);
 
     return {
       name: 'kubernetes-runtime',
@@ -203,6 +206,7 @@ export async function runKubernetesBench(): Promise<object> {
       throughputMBps: { exec: execThroughput.mbPerSecond, localPty: localThroughput.mbPerSecond, bytes: THROUGHPUT_BYTES },
       echoLatencyMs: { exec: execEcho, localPty: localEcho },
       rssPerAttachedSessionKiB: Math.round((rssAfter - rssBefore) / 1024 / RSS_SESSIONS),
+      heapAndExternalPerAttachedSessionKiB: heapPerSessionKiB,
       rssMiB: { before: Math.round(rssBefore / 1048576), with100Sessions: Math.round(rssAfter / 1048576), gcExposed: Boolean(gc) },
     };
   } finally {
