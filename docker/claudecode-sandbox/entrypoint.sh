@@ -21,7 +21,7 @@ export CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1 DISABLE_
 
 # The seed written below is JSON built by printf: refuse anything that would need escaping.
 case "${ANTHROPIC_API_KEY:-}$workdir" in
-  *[!A-Za-z0-9._/+=:@_-]*)
+  *[!A-Za-z0-9._/+=:@-]*)
     echo "sandbox-entrypoint: the credential or working directory holds characters it does not expect" >&2
     exit 65
     ;;
