@@ -35,7 +35,7 @@ export const authConfigShape = {
     .refine((list) => list.every(isValidCidr), 'must be a comma-separated list of IP addresses or CIDR ranges (IPv4 or IPv6)')
     .describe('trusted-header (required): peer addresses (CIDRs, e.g. `10.42.0.0/16,::1/128`) whose identity headers are believed. From anyone else the headers are ignored.'),
   AUTH_JWT_SECRET: optionalString()
-    .describe('jwt: shared secret for HS256 tokens (at least 32 characters). Prefer AUTH_JWT_SECRET_FILE.'),
+    .describe('jwt: shared secret for HS256 tokens (at least 32 bytes). Prefer AUTH_JWT_SECRET_FILE.'),
   AUTH_JWT_SECRET_FILE: optionalString()
     .describe('jwt: file holding the HS256 secret (a mounted Secret).'),
   AUTH_JWKS_FILE: optionalString()
