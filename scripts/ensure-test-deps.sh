@@ -9,6 +9,8 @@ declare -A wanted=(
   [shellcheck]=shellcheck   # scripts/ lint
   [tmux]=tmux               # Claude Code TUI checks
   [kubectl]=kubectl         # kubectl kustomize for the manifests tests
+  [dtach]=dtach             # detachable session program in the Kubernetes runtime (fake apiserver tests)
+  [openssl]=openssl         # test CA for the in-cluster HTTPS fake apiserver
 )
 
 missing=()

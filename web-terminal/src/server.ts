@@ -66,6 +66,8 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const secret = readSharedSecret(config) ?? (config.RUNTIME === 'local' ? randomBytes(32).toString('base64url') : undefined);
   if (!secret) throw new Error('PROXY_SHARED_SECRET or PROXY_SHARED_SECRET_FILE is required with RUNTIME=kubernetes');
 
+  // Auth first: a bad auth setting must stop start-up before anything is opened.
+  const auth = overrides.auth ?? createAuth(config, logger.child({ component: 'auth' }));
   const catalog = await loadCourseCatalog(config.COURSES_DIR, logger.child({ component: 'courses' }));
   const store = openProgressStore(config.DB_PATH);
   const progress = createProgressService({ catalog, store, logger: logger.child({ component: 'progress' }) });
@@ -87,7 +89,6 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   };
   const runtime = overrides.runtime ?? (await createRuntime());
 
-  const auth = overrides.auth ?? createAuth(config, logger.child({ component: 'auth' }));
   const manager = new SessionManager({
     runtime,
     logger: logger.child({ component: 'sessions' }),
@@ -102,6 +103,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     allowedProfiles: ['default'],
   });
   manager.onSessionCreated((session) => watchForMarkers(session, progress, logger.child({ component: 'markers' })));
+  if (runtime.kind === 'kubernetes') await manager.adoptRunningSandboxes();
   manager.startReaper();
 
   let shuttingDown = false;

@@ -92,6 +92,8 @@ export interface SessionRuntime {
   list(): Promise<SandboxRecord[]>;
   health(): Promise<RuntimeHealth>;
   close(): Promise<void>;
+  /** Removes sandboxes no live session owns, and finished ones (runtimes whose sandboxes outlive us). */
+  reconcile?(ownedSessionIds: Iterable<string>): Promise<{ deleted: string[]; failed: string[] }>;
 }
 
 /** A start failure with a short machine-readable reason (used in metrics, the API and the runbook). */

@@ -29,6 +29,13 @@ export class Admission {
     return this.perUser.get(userId) ?? 0;
   }
 
+  /** Takes a slot without checking limits: for sessions that already exist (adopted after a restart). */
+  reserve(userId: string): () => void {
+    this.total += 1;
+    this.perUser.set(userId, this.activeFor(userId) + 1);
+    return this.releaser(userId);
+  }
+
   /** Reserves a slot for `userId`, or says why not. `release` frees it exactly once. */
   tryAdmit(userId: string): AdmissionDecision {
     const now = this.now();
@@ -46,19 +53,18 @@ export class Admission {
     }
     recent.push(now);
     this.recentCreates.set(userId, recent);
-    this.total += 1;
-    this.perUser.set(userId, this.activeFor(userId) + 1);
+    return { ok: true, release: this.reserve(userId) };
+  }
+
+  private releaser(userId: string): () => void {
     let released = false;
-    return {
-      ok: true,
-      release: () => {
-        if (released) return;
-        released = true;
-        this.total -= 1;
-        const left = this.activeFor(userId) - 1;
-        if (left > 0) this.perUser.set(userId, left);
-        else this.perUser.delete(userId);
-      },
+    return () => {
+      if (released) return;
+      released = true;
+      this.total -= 1;
+      const left = this.activeFor(userId) - 1;
+      if (left > 0) this.perUser.set(userId, left);
+      else this.perUser.delete(userId);
     };
   }
 }

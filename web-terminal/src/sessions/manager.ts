@@ -207,6 +207,63 @@ export class SessionManager {
     }
   }
 
+  /**
+   * After a restart: takes over the sandboxes that are still running (their users reattach through the
+   * API as before), then lets the runtime delete everything no session owns. Returns the adopted ids.
+   */
+  async adoptRunningSandboxes(): Promise<string[]> {
+    const records = await this.opts.runtime.list();
+    const now = this.now();
+    const adopted: string[] = [];
+    for (const record of records) {
+      if (!record.alive || this.sessions.has(record.sessionId) || !record.userHash) continue;
+      const expiresAt = record.expiresAt ?? new Date(record.createdAt.getTime() + this.opts.timeouts.sessionSeconds * 1000);
+      if (expiresAt.getTime() <= now) continue;
+      const session = new Session({
+        id: record.sessionId,
+        userHash: record.userHash,
+        ownerId: null,
+        displayName: '',
+        courseId: record.courseId,
+        stage: null,
+        profile: 'default',
+        createdAt: record.createdAt,
+        expiresAt,
+        scrollbackBytes: this.opts.scrollbackBytes,
+        now: this.now,
+      });
+      try {
+        const terminal = await this.opts.runtime.attach(session.id, { cols: 80, rows: 24 });
+        this.sessions.set(session.id, session);
+        this.releases.set(session.id, this.admission.reserve(session.userHash));
+        for (const listener of this.createdListeners) listener(session);
+        terminal.onExit((exit) => {
+          void this.end(session.id, exit.reason ?? 'exited', exit.reason && exit.reason !== 'exited' ? 'failed' : 'ended', exit.code);
+        });
+        session.run(terminal);
+        adopted.push(session.id);
+      } catch (err) {
+        this.opts.logger.warn({ err, sessionId: record.sessionId }, 'could not adopt a running sandbox; it will be removed');
+      }
+    }
+    this.opts.metrics.activeSessions.set(this.admission.active);
+    await this.reconcile();
+    if (adopted.length) this.opts.logger.info({ adopted }, 'adopted running sandboxes');
+    return adopted;
+  }
+
+  /** Lets the runtime delete sandboxes no live session owns. */
+  async reconcile(): Promise<void> {
+    if (!this.opts.runtime.reconcile) return;
+    const live = [...this.sessions.values()].filter((s) => s.isActive).map((s) => s.id);
+    try {
+      const result = await this.opts.runtime.reconcile(live);
+      if (result.deleted.length) this.opts.logger.info({ deleted: result.deleted }, 'removed sandboxes no session owns');
+    } catch (err) {
+      this.opts.logger.warn({ err }, 'reconciliation failed; will retry');
+    }
+  }
+
   /** Ends sessions past their lifetime, and idle ones nobody watches. */
   reap(): void {
     const now = this.now();
@@ -224,7 +281,13 @@ export class SessionManager {
   }
 
   startReaper(): void {
-    this.reaper ??= setInterval(() => this.reap(), this.opts.reapIntervalMs ?? 1000);
+    let ticks = 0;
+    const reconcileEvery = Math.max(1, Math.round(60_000 / (this.opts.reapIntervalMs ?? 1000)));
+    this.reaper ??= setInterval(() => {
+      this.reap();
+      ticks += 1;
+      if (ticks % reconcileEvery === 0) void this.reconcile();
+    }, this.opts.reapIntervalMs ?? 1000);
     this.reaper.unref();
   }
 
