@@ -1,7 +1,7 @@
 // Forwards one validated request and streams the answer back chunk by chunk (SSE events go out as they
 // arrive; nothing is buffered except small error bodies, which are scrubbed of the real key).
 // A client that goes away aborts the upstream request.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { anthropicErrorBody, rejection, sendRejection, sseErrorEvent, type Rejection } from './errors.ts';
 import { buildUpstreamHeaders, filterResponseHeaders } from './headers.ts';
 import type { ApiRoute } from './request-target.ts';
@@ -32,8 +32,8 @@ const FAILURES: Record<UpstreamFailure, Rejection> = {
 };
 
 export function forwardToUpstream(o: ForwardOptions): void {
-  const { res } = o;
-  const headers = buildUpstreamHeaders(o.req.headers, o.realKey, o.body.length);
+  const { res, realKey } = o;
+  const headers = buildUpstreamHeaders(o.req.headers, realKey, o.body.length);
   const started = performance.now();
   let tap: UsageTap | undefined;
   let isSse = false;
@@ -44,28 +44,36 @@ export function forwardToUpstream(o: ForwardOptions): void {
     const usage = tap?.result();
     if (usage) o.onUsage(usage);
   };
+  /** Set for status >= 400: the (small) error body is collected and scrubbed instead of streamed. */
+  let errorBody: { status: number; headers: IncomingHttpHeaders; chunks: Buffer[]; size: number } | undefined;
 
   const call = o.upstream.send(o.upstreamPath, headers, o.body, {
-    onResponse(upstreamRes) {
+    onHeaders(status, upstreamHeaders) {
       o.onUpstreamHeaders((performance.now() - started) / 1000);
-      const status = upstreamRes.statusCode ?? 502;
+      if (res.destroyed) return;
       if (status >= 400) {
-        relayErrorResponse(upstreamRes, res, status, o.realKey);
+        errorBody = { status, headers: upstreamHeaders, chunks: [], size: 0 };
         return;
       }
-      isSse = String(upstreamRes.headers['content-type'] ?? '').startsWith('text/event-stream');
+      isSse = String(upstreamHeaders['content-type'] ?? '').startsWith('text/event-stream');
       if (o.route === 'messages') tap = isSse ? new SseUsageTap() : new JsonUsageTap();
-      res.writeHead(status, filterResponseHeaders(upstreamRes.headers, o.realKey));
+      res.writeHead(status, filterResponseHeaders(upstreamHeaders, realKey));
       if (isSse) res.flushHeaders();
-      upstreamRes.on('data', (chunk: Buffer) => {
-        tap?.push(chunk);
-        if (!res.write(chunk)) upstreamRes.pause();
-      });
-      res.on('drain', () => upstreamRes.resume());
-      upstreamRes.on('end', () => {
-        account();
-        res.end();
-      });
+    },
+    onData(chunk) {
+      if (errorBody) {
+        errorBody.size += chunk.length;
+        if (errorBody.size <= MAX_ERROR_BODY_BYTES) errorBody.chunks.push(chunk);
+        return true;
+      }
+      tap?.push(chunk);
+      return res.destroyed || res.write(chunk);
+    },
+    onEnd() {
+      account();
+      if (res.destroyed) return;
+      if (errorBody) sendScrubbedError(res, errorBody, realKey);
+      else res.end();
     },
     onFailure(kind) {
       o.onFailure(kind);
@@ -78,30 +86,25 @@ export function forwardToUpstream(o: ForwardOptions): void {
     },
   });
 
+  res.on('drain', () => call.resume());
   res.once('close', () => {
     if (!res.writableFinished) call.abort();
     account();
   });
 }
 
-/** Error bodies are small: read them whole so the real key can never be echoed back. */
-function relayErrorResponse(upstreamRes: IncomingMessage, res: ServerResponse, status: number, realKey: string): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  upstreamRes.on('data', (chunk: Buffer) => {
-    size += chunk.length;
-    if (size <= MAX_ERROR_BODY_BYTES) chunks.push(chunk);
-  });
-  upstreamRes.on('end', () => {
-    if (res.destroyed) return;
-    const text =
-      size <= MAX_ERROR_BODY_BYTES
-        ? Buffer.concat(chunks).toString('utf8').split(realKey).join('[redacted]')
-        : anthropicErrorBody('api_error', `upstream error ${status}`);
-    const headers = filterResponseHeaders(upstreamRes.headers, realKey);
-    delete headers['content-length'];
-    headers['content-length'] = Buffer.byteLength(text);
-    res.writeHead(status, headers);
-    res.end(text);
-  });
+/** Error bodies are small: read whole so the real key can never be echoed back. */
+function sendScrubbedError(
+  res: ServerResponse,
+  e: { status: number; headers: IncomingHttpHeaders; chunks: Buffer[]; size: number },
+  realKey: string,
+): void {
+  const text =
+    e.size <= MAX_ERROR_BODY_BYTES
+      ? Buffer.concat(e.chunks).toString('utf8').split(realKey).join('[redacted]')
+      : anthropicErrorBody('api_error', `upstream error ${e.status}`);
+  const headers = filterResponseHeaders(e.headers, realKey);
+  headers['content-length'] = Buffer.byteLength(text);
+  res.writeHead(e.status, headers);
+  res.end(text);
 }

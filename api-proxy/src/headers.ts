@@ -50,15 +50,15 @@ export function buildUpstreamHeaders(
   client: IncomingHttpHeaders,
   realKey: string,
   contentLength: number,
-): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
+): Record<string, string> {
+  const out: Record<string, string> = {};
   for (const name in client) {
     if (!FORWARDED_REQUEST_HEADERS.has(name) && !name.startsWith(FORWARDED_REQUEST_PREFIX)) continue;
     const value = client[name];
     if (typeof value === 'string' && value.length <= MAX_FORWARDED_VALUE) out[name] = value;
   }
   out['content-type'] = 'application/json';
-  out['content-length'] = contentLength;
+  out['content-length'] = String(contentLength);
   // No compression: bytes pass through untouched and usage can be read from them.
   out['accept-encoding'] = 'identity';
   out['x-api-key'] = realKey;

@@ -2,25 +2,23 @@
 // or bodies on purpose; redaction is the second line of defence.
 import { pino, type Logger, type DestinationStream } from 'pino';
 
+// Plain paths only: wildcard paths make every log call several times slower.
 export const REDACTED_PATHS = [
-  'req.headers["x-api-key"]',
-  'req.headers.authorization',
-  'req.headers.cookie',
   'headers["x-api-key"]',
   'headers.authorization',
   'headers.cookie',
+  'req.headers["x-api-key"]',
+  'req.headers.authorization',
+  'req.headers.cookie',
   'apiKey',
   'anthropicApiKey',
   'sharedSecret',
   'legacyDummyKey',
   'credential',
   'token',
-  '*.apiKey',
-  '*.anthropicApiKey',
-  '*.sharedSecret',
-  '*.legacyDummyKey',
-  '*.credential',
-  '*.token',
+  'config.anthropicApiKey',
+  'config.sharedSecret',
+  'config.legacyDummyKey',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -1,4 +1,5 @@
 // Standalone server: config -> logger/metrics -> proxy -> http server; graceful shutdown on signals.
+import { destination as pinoDestination } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConfigError, loadProxyConfig } from './config.ts';
 import { createLogger } from './logger.ts';
@@ -18,7 +19,11 @@ function start(): void {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  // Buffered, asynchronous log writes (one line per request would otherwise be one write syscall each);
+  // flushed every second and on shutdown.
+  const destination = pinoDestination({ dest: 1, sync: false, minLength: 4096 });
+  const logger = createLogger(config.logLevel, destination);
+  setInterval(() => destination.flush(), 1000).unref();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const proxy = createProxy(config, { logger, registry });
@@ -40,7 +45,10 @@ function start(): void {
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     force.unref();
     server.once('close', () => {
-      void proxy.close().then(() => process.exit(0));
+      void proxy.close().then(() => {
+        destination.flushSync();
+        process.exit(0);
+      });
     });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -1,6 +1,6 @@
 // Request bodies: read with a cap, parse, and check that they are Messages requests within policy
-// (allowed model, max_tokens ceiling). The body forwarded upstream is re-serialised from the parsed
-// value, so what was checked is exactly what is sent (no duplicate-key tricks).
+// (allowed model, max_tokens ceiling). What is checked is exactly what is sent: the original bytes go
+// upstream only when no policy key can appear twice; otherwise the parsed value is re-serialised.
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { rejection, type Rejection } from './errors.ts';
@@ -115,5 +115,21 @@ export function validateBody(
       );
     }
   }
-  return { bytes: Buffer.from(JSON.stringify(json)), model: body.model, stream: body.stream === true };
+  const bytes = policyKeysAreUnambiguous(raw) ? raw : Buffer.from(JSON.stringify(json));
+  return { bytes, model: body.model, stream: body.stream === true };
+}
+
+/**
+ * True when neither policy key can occur twice, so every JSON parser reads the value that was checked
+ * (parsers disagree on duplicate keys: first wins in some, last in others). Without any `\u` escape a
+ * key can only be spelled literally, so counting the literal spellings is exact. Re-serialising instead
+ * costs more than parsing on large bodies, hence this fast path.
+ */
+export function policyKeysAreUnambiguous(raw: Buffer): boolean {
+  return raw.indexOf('\\u') === -1 && occursAtMostOnce(raw, '"model"') && occursAtMostOnce(raw, '"max_tokens"');
+}
+
+function occursAtMostOnce(raw: Buffer, needle: string): boolean {
+  const first = raw.indexOf(needle);
+  return first === -1 || raw.indexOf(needle, first + 1) === -1;
 }

@@ -45,6 +45,29 @@ export class ProxyMetrics {
     });
   }
 
+  // Labelled children are cached: resolving labels hashes them on every call, which shows on the hot path.
+  private readonly requestChildren = new Map<string, { inc(): void }>();
+  private readonly latencyChildren = new Map<string, { observe(v: number): void }>();
+
+  countRequest(route: string, status: string): void {
+    const key = `${route} ${status}`;
+    let child = this.requestChildren.get(key);
+    if (!child) {
+      child = this.requests.labels({ route, status });
+      this.requestChildren.set(key, child);
+    }
+    child.inc();
+  }
+
+  observeUpstream(route: string, seconds: number): void {
+    let child = this.latencyChildren.get(route);
+    if (!child) {
+      child = this.upstreamLatency.labels({ route });
+      this.latencyChildren.set(route, child);
+    }
+    child.observe(seconds);
+  }
+
   recordUsage(session: string, userHash: string, usage: Usage): void {
     if (totalTokens(usage) === 0) return;
     for (const kind of USAGE_KINDS) {

@@ -30,6 +30,7 @@ export interface Proxy {
 const SWEEP_INTERVAL_MS = 60_000;
 /** Per-session state and metric series are kept this long after the credential expires. */
 const SESSION_GRACE_MS = 10 * 60_000;
+const VERIFIED_CACHE_SIZE = 10_000;
 const LEGACY_CALLER: Caller = { sessionId: 'legacy', userHash: 'legacy', expiresAtMs: Number.MAX_SAFE_INTEGER };
 
 export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
@@ -42,10 +43,14 @@ export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
     idleTimeoutMs: config.upstreamIdleTimeoutMs,
   });
   const inFlight = new Set<ServerResponse>();
+  /** Credentials already verified (HMAC is the costliest step of a request); expiry is still checked every time. */
+  const verified = new Map<string, Caller>();
   let closed = false;
 
   const sweeper = setInterval(() => {
     for (const gone of limits.sweep(SESSION_GRACE_MS)) metrics.forgetSession(gone.sessionId, gone.userHash);
+    const now = Date.now();
+    for (const [token, caller] of verified) if (caller.expiresAtMs <= now) verified.delete(token);
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
 
@@ -59,15 +64,22 @@ export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
     if (config.legacyDummyKey !== undefined && constantTimeEquals(credential.value, config.legacyDummyKey)) {
       return LEGACY_CALLER;
     }
+    const now = Date.now();
+    const known = verified.get(credential.value);
+    if (known && known.expiresAtMs > now) return known;
     const verdict = config.sharedSecret
-      ? verifySessionCredential(credential.value, config.sharedSecret)
+      ? verifySessionCredential(credential.value, config.sharedSecret, new Date(now))
       : ({ ok: false, reason: 'bad_signature' } as const);
     if (!verdict.ok) {
+      verified.delete(credential.value);
       const message = verdict.reason === 'expired' ? 'credential expired' : 'missing or invalid credential';
       return rejection(401, 'authentication_error', `credential_${verdict.reason}`, message);
     }
     const { sessionId, userHash, expiresAt } = verdict.claims;
-    return { sessionId, userHash, expiresAtMs: expiresAt.getTime() };
+    const caller = { sessionId, userHash, expiresAtMs: expiresAt.getTime() };
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.clear();
+    verified.set(credential.value, caller);
+    return caller;
   }
 
   /** What the access log line says about a response besides route and status. */
@@ -112,7 +124,7 @@ export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
       body: body.bytes,
       realKey,
       upstream,
-      onUpstreamHeaders: (seconds) => metrics.upstreamLatency.observe({ route }, seconds),
+      onUpstreamHeaders: (seconds) => metrics.observeUpstream(route, seconds),
       onUsage: (usage) => {
         const tokens = usage.input_tokens + usage.output_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens;
         limits.recordUsage(caller, tokens);
@@ -144,7 +156,7 @@ export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
     const route: RouteLabel = target.route;
     res.once('close', () => {
       const status = res.headersSent ? String(res.statusCode) : 'aborted';
-      metrics.requests.inc({ route, status });
+      metrics.countRequest(route, status);
       if (target.kind === 'api' || target.kind === 'reject') {
         const ms = Math.round((performance.now() - started) * 10) / 10;
         logger.info({ route, status, ms, ...notes.get(res) }, 'request');
@@ -179,7 +191,7 @@ export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
     closed = true;
     clearInterval(sweeper);
     for (const res of inFlight) res.destroy();
-    upstream.close();
+    await upstream.close();
   }
 
   return { handle, isReady, close };

@@ -1,19 +1,23 @@
-// The one outgoing connection pool, to the fixed UPSTREAM_URL. Adds connect and idle timeouts and
-// turns transport failures into a small set of kinds the proxy maps to Anthropic-shaped errors.
-import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import https from 'node:https';
-import type { Socket } from 'node:net';
+// The one outgoing connection pool, to the fixed UPSTREAM_URL (undici: measurably less CPU per request
+// than node:http's client, see README). Adds connect and idle timeouts and turns transport failures into
+// a small set of kinds the proxy maps to Anthropic-shaped errors.
+import type { IncomingHttpHeaders } from 'node:http';
+import { Pool, type Dispatcher } from 'undici';
 
 export type UpstreamFailure = 'connect_timeout' | 'idle_timeout' | 'unreachable' | 'reset';
 
 export interface UpstreamHandlers {
-  onResponse(res: IncomingMessage): void;
-  /** May come after onResponse (idle timeout or reset mid-body). Called at most once. */
+  onHeaders(status: number, headers: IncomingHttpHeaders): void;
+  /** Return false to pause the upstream until `resume()` is called. */
+  onData(chunk: Buffer): boolean;
+  onEnd(): void;
+  /** May come after onHeaders (idle timeout or reset mid-body). Called at most once, never after onEnd. */
   onFailure(kind: UpstreamFailure): void;
 }
 
 export interface UpstreamCall {
   abort(): void;
+  resume(): void;
 }
 
 export interface UpstreamOptions {
@@ -24,68 +28,80 @@ export interface UpstreamOptions {
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
+function classify(err: Error & { code?: string }): UpstreamFailure {
+  switch (err.code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connect_timeout';
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return 'idle_timeout';
+    default:
+      return UNREACHABLE.has(err.code ?? '') ? 'unreachable' : 'reset';
+  }
+}
+
+class ClientGone extends Error {
+  override name = 'ClientGone';
+}
+
 export class UpstreamClient {
-  private readonly isHttps: boolean;
-  private readonly agent: http.Agent;
+  private readonly pool: Pool;
   private readonly basePath: string;
 
-  constructor(private readonly options: UpstreamOptions) {
-    this.isHttps = options.baseUrl.protocol === 'https:';
-    const agentOptions = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo' as const, noDelay: true };
-    this.agent = this.isHttps ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+  constructor(options: UpstreamOptions) {
+    this.pool = new Pool(options.baseUrl.origin, {
+      connections: null,
+      pipelining: 1,
+      connectTimeout: options.connectTimeoutMs,
+      headersTimeout: options.idleTimeoutMs,
+      bodyTimeout: options.idleTimeoutMs,
+    });
     this.basePath = options.baseUrl.pathname.replace(/\/+$/, '');
   }
 
-  send(path: string, headers: OutgoingHttpHeaders, body: Buffer, handlers: UpstreamHandlers): UpstreamCall {
-    const { baseUrl, connectTimeoutMs, idleTimeoutMs } = this.options;
-    const transport = this.isHttps ? https : http;
-    const req = transport.request({
-      protocol: baseUrl.protocol,
-      hostname: baseUrl.hostname.replace(/^\[|\]$/g, ''),
-      port: baseUrl.port || undefined,
-      method: 'POST',
-      path: this.basePath + path,
-      headers,
-      agent: this.agent,
-    });
-    let settled = false;
-    let connectTimer: NodeJS.Timeout | undefined;
-    const fail = (kind: UpstreamFailure) => {
-      clearTimeout(connectTimer);
-      if (settled) return;
-      settled = true;
-      req.destroy();
-      handlers.onFailure(kind);
+  send(path: string, headers: Record<string, string>, body: Buffer, handlers: UpstreamHandlers): UpstreamCall {
+    let controller: Dispatcher.DispatchController | undefined;
+    let done = false;
+    let abortRequested = false;
+    const finish = (fn: () => void) => {
+      if (done) return;
+      done = true;
+      fn();
     };
-
-    req.on('socket', (socket: Socket) => {
-      if (!socket.connecting) return;
-      connectTimer = setTimeout(() => fail('connect_timeout'), connectTimeoutMs);
-      socket.once(this.isHttps ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
-    });
-    req.setTimeout(idleTimeoutMs, () => fail('idle_timeout'));
-    req.on('error', (err: NodeJS.ErrnoException) => fail(UNREACHABLE.has(err.code ?? '') ? 'unreachable' : 'reset'));
-    req.on('response', (res) => {
-      clearTimeout(connectTimer);
-      res.on('error', () => fail('reset'));
-      res.on('close', () => {
-        if (!res.complete) fail('reset');
-        else settled = true;
-      });
-      handlers.onResponse(res);
-    });
-    req.end(body);
-
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+        if (abortRequested) c.abort(new ClientGone('client gone'));
+      },
+      onResponseStart(_c, statusCode, responseHeaders) {
+        if (!done) handlers.onHeaders(statusCode, responseHeaders);
+      },
+      onResponseData(c, chunk) {
+        if (!done && !handlers.onData(chunk)) c.pause();
+      },
+      onResponseEnd() {
+        finish(() => handlers.onEnd());
+      },
+      onResponseError(_c, err) {
+        if (err instanceof ClientGone || abortRequested) {
+          done = true;
+          return;
+        }
+        finish(() => handlers.onFailure(classify(err)));
+      },
+    };
+    this.pool.dispatch({ path: this.basePath + path, method: 'POST', headers, body }, handler);
     return {
       abort: () => {
-        clearTimeout(connectTimer);
-        settled = true;
-        req.destroy();
+        if (done) return;
+        abortRequested = true;
+        controller?.abort(new ClientGone('client gone'));
       },
+      resume: () => controller?.resume(),
     };
   }
 
-  close(): void {
-    this.agent.destroy();
+  async close(): Promise<void> {
+    await this.pool.destroy();
   }
 }

@@ -116,7 +116,8 @@ export class JsonUsageTap implements UsageTap {
   result(): Usage | undefined {
     if (this.size > this.maxBytes || this.size === 0) return undefined;
     try {
-      const parsed = JSON.parse(Buffer.concat(this.chunks).toString('utf8')) as { usage?: unknown };
+      const bytes = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+      const parsed = JSON.parse(bytes.toString('utf8')) as { usage?: unknown };
       return mergeUsage(undefined, parsed.usage);
     } catch {
       return undefined;

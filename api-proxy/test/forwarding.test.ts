@@ -70,6 +70,31 @@ describe('forwarding', () => {
     assert.deepEqual(a!.body, JSON.parse(body));
   });
 
+  test('the upstream reads the same model that was checked, whatever the duplicate-key spelling', async () => {
+    const pretty = JSON.stringify(JSON.parse(messagesBody()), null, 2);
+    const smuggled = [
+      '{"model":"gpt-smuggled","model":"claude-x","max_tokens":5,"messages":[]}',
+      '{"mod\\u0065l":"gpt-smuggled","model":"claude-x","max_tokens":5,"messages":[]}',
+      '{"model":"claude-x","max_tokens":5,"max_tokens":999999999,"messages":[]}',
+    ];
+    rig.fake.reset();
+    assert.equal((await request(rig.url, { headers: apiHeaders(cred), body: pretty })).status, 200);
+    assert.equal(rig.fake.requests[0]!.rawBody, pretty, 'an unambiguous body goes up byte for byte');
+    for (const body of smuggled) {
+      rig.fake.reset();
+      const r = await request(rig.url, { headers: apiHeaders(cred), body });
+      if (body.includes('999999999')) {
+        assert.equal(r.status, 400);
+        assert.equal(rig.fake.hits(), 0);
+        continue;
+      }
+      assert.equal(r.status, 200);
+      const seen = rig.fake.requests[0]!.rawBody;
+      assert.ok(!seen.includes('gpt-smuggled') && !seen.includes('\\u0065'), seen);
+      assert.equal(JSON.parse(seen).model, 'claude-x');
+    }
+  });
+
   test('an upstream path prefix from UPSTREAM_URL is kept', async () => {
     const rig2 = await startRig({ UPSTREAM_URL: `${rig.fake.url}/some/prefix/` });
     try {
