@@ -174,3 +174,44 @@ export function callableTools(request: RecordedRequest): string[] {
   const tools = (request.body?.tools ?? []) as Array<{ name: string; defer_loading?: boolean }>;
   return tools.filter((t) => t.defer_loading !== true).map((t) => t.name).sort();
 }
+
+// ---- reading a full-screen terminal program ------------------------------------------------------
+
+/**
+ * The terminal output as plain text: a full-screen program moves the cursor instead of writing
+ * spaces, so cursor moves become spaces and every other escape sequence is dropped.
+ */
+export function plainText(raw: string): string {
+  return raw
+    .replace(/\x1b\[\d*[CG]/g, ' ') // eslint-disable-line no-control-regex
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]/g, '') // eslint-disable-line no-control-regex
+    .replace(/\x1b\][^\x07]*\x07/g, ''); // eslint-disable-line no-control-regex
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until the plain text of the output matches `pattern`; returns the plain text. */
+export async function waitForText(term: TerminalClient, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = plainText(term.output());
+    if (pattern.test(text)) return text;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; screen ends with: ${JSON.stringify(text.slice(-600))}`);
+    await pause(50);
+  }
+}
+
+/** Waits until the program has written nothing for `quietMs` (it has taken in what was typed). */
+export async function waitForQuiet(term: TerminalClient, quietMs = 300, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let length = term.output().length;
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    if (Date.now() > deadline) return;
+    await pause(50);
+    if (term.output().length !== length) {
+      length = term.output().length;
+      since = Date.now();
+    }
+  }
+}
