@@ -36,7 +36,12 @@ http.createServer({ noDelay: true }, (req, res) => {
   req.on('end', () => {
     const body = Buffer.concat(chunks);
     pool.dispatch({ path: req.url, method: 'POST', body, headers: { 'content-type': 'application/json', 'x-api-key': 'k', 'content-length': String(body.length) } }, {
-      onResponseStart(_c, status, headers) { res.writeHead(status, { 'content-type': headers['content-type'], 'content-length': headers['content-length'] }); },
+      onRequestStart() {},
+      onResponseStart(_c, status, headers) {
+        const out = { 'content-type': headers['content-type'] };
+        if (headers['content-length']) out['content-length'] = headers['content-length'];
+        res.writeHead(status, out);
+      },
       onResponseData(_c, chunk) { res.write(chunk); },
       onResponseEnd() { res.end(); },
       onResponseError() { res.destroy(); },

@@ -23,6 +23,8 @@ export interface Rejection {
   retryAfterSeconds?: number;
   /** Force `connection: close` (e.g. an unread oversize body). */
   closeConnection?: boolean;
+  /** For 405: the methods the path does accept. */
+  allow?: string;
 }
 
 export function rejection(
@@ -30,7 +32,7 @@ export function rejection(
   type: AnthropicErrorType,
   reason: string,
   message: string,
-  extra: Pick<Rejection, 'retryAfterSeconds' | 'closeConnection'> = {},
+  extra: Pick<Rejection, 'retryAfterSeconds' | 'closeConnection' | 'allow'> = {},
 ): Rejection {
   return { status, type, reason, message, ...extra };
 }
@@ -52,7 +54,7 @@ export function sendRejection(res: ServerResponse, r: Rejection, method?: string
   };
   if (r.retryAfterSeconds !== undefined) headers['retry-after'] = Math.max(1, Math.ceil(r.retryAfterSeconds));
   if (r.closeConnection) headers.connection = 'close';
-  if (r.status === 405) headers.allow = 'POST';
+  if (r.allow) headers.allow = r.allow;
   res.writeHead(r.status, headers);
   res.end(method === 'HEAD' ? undefined : body);
 }

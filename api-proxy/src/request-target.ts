@@ -33,12 +33,13 @@ const TABLE: ReadonlyMap<string, Entry> = new Map<string, Entry>([
 /** The only query the CLI sends; passed through as is. */
 const ALLOWED_API_QUERIES: ReadonlySet<string> = new Set(['', 'beta=true']);
 
-// A hostname or IPv4 (optionally :port), or a bracketed IPv6 literal (optionally :port).
-const HOST_HEADER = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+// A hostname or IPv4 (optionally :port), or a bracketed IPv6 literal (optionally :port). Underscores are
+// tolerated (container service names use them).
+const HOST_HEADER = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9_])?)*|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 
-function reject(route: RouteLabel, status: number, reason: string, message: string): Target {
+function reject(route: RouteLabel, status: number, reason: string, message: string, allow?: string): Target {
   const type = status === 404 ? 'not_found_error' : 'invalid_request_error';
-  return { kind: 'reject', route, rejection: rejection(status, type, reason, message) };
+  return { kind: 'reject', route, rejection: rejection(status, type, reason, message, allow ? { allow } : {}) };
 }
 
 function hostIsSane(req: IncomingMessage): boolean {
@@ -65,7 +66,7 @@ export function classifyTarget(req: IncomingMessage): Target {
   if (!entry) return reject('other', 404, 'not_found', 'not found');
   const target = entry.target;
   if (!entry.methods.includes(method)) {
-    return reject(target.route, 405, 'method_not_allowed', 'method not allowed');
+    return reject(target.route, 405, 'method_not_allowed', 'method not allowed', entry.methods.join(', '));
   }
   if (target.kind === 'api') {
     // `?` with nothing after it is also refused: only the exact spellings pass.

@@ -118,6 +118,13 @@ describe('forwarding', () => {
     assert.equal(rig.fake.hits(), 0);
   });
 
+  test('ordinary Host spellings are accepted', async () => {
+    for (const host of ['api-proxy:8080', 'api-proxy.claudecode.svc.cluster.local:8080', 'api_proxy:8080', '127.0.0.1', '[::1]:8080', 'localhost']) {
+      const r = await request(rig.url, { headers: { ...apiHeaders(cred), host }, body: messagesBody() });
+      assert.equal(r.status, 200, host);
+    }
+  });
+
   test('healthz, readyz and metrics', async () => {
     assert.deepEqual((await request(rig.url, { method: 'GET', path: '/healthz' })).json(), { status: 'ok' });
     const ready = await request(rig.url, { method: 'GET', path: '/readyz' });

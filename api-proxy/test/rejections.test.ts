@@ -59,7 +59,11 @@ describe('refusals never reach the upstream', () => {
     }
     await assertRefused(405, async () => (await request(rig.url, { method: 'GET', path: '/v1/messages/count_tokens', headers: apiHeaders(cred) })).status, 'GET count_tokens');
     await assertRefused(405, async () => (await request(rig.url, { method: 'POST', path: '/', headers: apiHeaders(cred), body: '{}' })).status, 'POST /');
-    await assertRefused(405, async () => (await request(rig.url, { method: 'GET', path: '/api/hello' })).status, 'GET /api/hello');
+    await assertRefused(405, async () => {
+      const r = await request(rig.url, { method: 'GET', path: '/api/hello' });
+      assert.equal(r.headers.allow, 'HEAD');
+      return r.status;
+    }, 'GET /api/hello');
     await assertRefused(405, async () => statusOf(await rawRequest(rig.port, `CONNECT api.anthropic.com:443 HTTP/1.1\r\nHost: api.anthropic.com:443\r\nx-api-key: ${cred}\r\n\r\n`)), 'CONNECT');
     await assertRefused(405, async () => statusOf(await rawRequest(rig.port, `TRACE /v1/messages HTTP/1.1\r\nHost: x\r\nconnection: close\r\n\r\n`)), 'TRACE');
   });

@@ -1,0 +1,57 @@
+// The standalone server: starts from env, serves the surface, refuses CONNECT, stops on SIGTERM;
+// a bad config stops it at once with one line naming the variable.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { rawRequest, request, statusOf } from './helpers.ts';
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const SECRET = 'main-test-secret-0123456789abcdefghijkl';
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+test('a bad config exits with code 2 and one line naming the variable', () => {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', MAIN], {
+    env: { PATH: process.env.PATH, PROXY_SHARED_SECRET: SECRET, MAX_BODY_BYTES: 'lots' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(run.status, 2);
+  assert.match(run.stderr.trim(), /^invalid api-proxy config: MAX_BODY_BYTES: [^\n]+$/);
+});
+
+test('serves, refuses CONNECT, and stops cleanly on SIGTERM', async () => {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    env: { PATH: process.env.PATH, PORT: String(port), PROXY_SHARED_SECRET: SECRET, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!out.includes('api-proxy listening')) {
+      if (Date.now() > deadline) throw new Error(`did not start: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const url = `http://127.0.0.1:${port}`;
+    assert.equal((await request(url, { method: 'GET', path: '/healthz' })).status, 200);
+    assert.equal((await request(url, { method: 'GET', path: '/readyz' })).status, 503); // no real key
+    assert.equal((await request(url, { method: 'HEAD', path: '/' })).status, 200);
+    assert.equal(statusOf(await rawRequest(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')), 405);
+    assert.match((await request(url, { method: 'GET', path: '/metrics' })).text, /process_cpu_user_seconds_total/);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
