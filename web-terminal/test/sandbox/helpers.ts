@@ -14,6 +14,8 @@ import { api, startTestService } from '../helpers/service.ts';
 import { openTerminal, wsUrl } from '../helpers/terminal-client.ts';
 import type { TerminalClient } from '../helpers/terminal-client.ts';
 
+/** The Claude Code CLI version this project is proven against (docs/claude-code-version.md). */
+export const PINNED_VERSION = '2.1.332';
 export const COURSE_ID = 'sandbox-proof';
 export const SECRET_LINE = 'SECRET-CONTENT-42 from allowed.txt';
 

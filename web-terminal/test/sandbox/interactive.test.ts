@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CLAUDE_COMMAND_LINE } from '../../src/sandbox-command.ts';
 import type { TerminalClient } from '../helpers/terminal-client.ts';
-import { openCourseSession, plainText, startWorld, waitForQuiet, waitForText } from './helpers.ts';
+import { callableTools, openCourseSession, plainText, startWorld, waitForQuiet, waitForText } from './helpers.ts';
 import type { SandboxWorld } from './helpers.ts';
 
 /** The footer of Claude Code 2.1.332 under the managed `defaultMode: dontAsk`. */
@@ -58,7 +58,10 @@ describe('the interactive CLI in the browser terminal', { timeout: 300_000 }, ()
   it('answers a typed prompt through the proxy', async () => {
     await submit('ping [[text:PONG-FROM-FAKE-7]]', /PONG-FROM-FAKE-7\]\]/);
     await waitForText(term, /PONG-FROM-FAKE-7(?!\]\])/, 60_000);
-    assert.ok(world.fake.requests.some((r) => r.rawBody.includes('PONG-FROM-FAKE-7')));
+    const requests = world.fake.requests.filter((r) => r.rawBody.includes('PONG-FROM-FAKE-7') && r.body?.tools?.length);
+    assert.ok(requests.length > 0);
+    // The interactive CLI offers more tools than print mode (AskUserQuestion, plan mode): all denied.
+    for (const request of requests) assert.deepEqual(callableTools(request), ['Glob', 'Grep', 'Read']);
   });
 
   it('!env and /proc/*/environ show the session credential, never the real key', async () => {
