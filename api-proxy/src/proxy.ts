@@ -15,6 +15,7 @@ import { ProxyMetrics } from './metrics.ts';
 import { classifyTarget, type ApiRoute, type OpsRoute, type RouteLabel } from './request-target.ts';
 import { forwardToUpstream } from './forward.ts';
 import { UpstreamClient } from './upstream.ts';
+import { totalTokens } from './usage.ts';
 
 export interface ProxyDeps {
   logger?: Logger;
@@ -126,8 +127,7 @@ export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
       upstream,
       onUpstreamHeaders: (seconds) => metrics.observeUpstream(route, seconds),
       onUsage: (usage) => {
-        const tokens = usage.input_tokens + usage.output_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens;
-        limits.recordUsage(caller, tokens);
+        limits.recordUsage(caller, totalTokens(usage));
         metrics.recordUsage(caller.sessionId, caller.userHash, usage);
         logger.debug({ session: caller.sessionId, usage }, 'usage');
       },
