@@ -251,12 +251,25 @@ export function sseEvents(id: string, model: string, content: FakeContentBlock[]
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits between events, but no longer than the response lives (no timers left behind by aborts). */
+function pause(res: ServerResponse, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      res.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    res.once('close', done);
+  });
+}
+
 async function writeSse(res: ServerResponse, events: Array<{ event: string; data: unknown }>, delayMs: number) {
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'request-id': 'req_fake_sse' });
   res.flushHeaders();
   for (let i = 0; i < events.length; i++) {
     if (res.destroyed) return;
-    if (i > 0 && delayMs > 0) await sleep(delayMs);
+    if (i > 0 && delayMs > 0) await pause(res, delayMs);
     if (res.destroyed) return;
     res.write(`event: ${events[i]!.event}\ndata: ${JSON.stringify(events[i]!.data)}\n\n`);
   }
