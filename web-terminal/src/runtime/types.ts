@@ -91,6 +91,8 @@ export interface SessionRuntime {
   stop(sessionId: string): Promise<void>;
   list(): Promise<SandboxRecord[]>;
   health(): Promise<RuntimeHealth>;
+  /** Why no session can be started at all (e.g. no sandbox available), or null. Cheap; checked on every create. */
+  unavailableReason?(): string | null;
   close(): Promise<void>;
   /** Removes sandboxes no live session owns, and finished ones (runtimes whose sandboxes outlive us). */
   reconcile?(ownedSessionIds: Iterable<string>): Promise<{ deleted: string[]; failed: string[] }>;

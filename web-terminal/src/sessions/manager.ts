@@ -72,6 +72,11 @@ export class SessionManager {
   /** Admits and starts a session. Returns at once in state `starting`; progress reaches the viewer. */
   create(identity: Identity, request: CreateSessionRequest): Session {
     if (!this.accepting) throw new ApiError('shutting_down', 'the server is shutting down');
+    const unavailable = this.opts.runtime.unavailableReason?.() ?? null;
+    if (unavailable) {
+      this.opts.metrics.rejections.inc({ reason: 'runtime_unavailable' });
+      throw new ApiError('runtime_unavailable', unavailable);
+    }
     const course = request.courseId === undefined ? undefined : this.opts.findCourse(request.courseId, identity.userId);
     if (request.courseId !== undefined && !course) throw new ApiError('not_found', `no course "${request.courseId}"`);
     if (request.stage !== undefined && (!course || !course.stageNumbers.includes(request.stage))) {

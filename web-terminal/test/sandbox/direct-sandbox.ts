@@ -50,7 +50,7 @@ export async function startDirectSandbox(fake: FakeAnthropic): Promise<DirectSan
         systemLinks: systemLinks(),
         files: { ...host.files, managedSettings, proxySocket: socketPath },
         workspaceDir: opts.workspaceDir ?? null,
-        env: sandboxEnv({ credential: 'session-credential-for-direct-runs', proxyAvailable: true, extra: {} }),
+        env: sandboxEnv({ sessionId: 'direct', credential: 'session-credential-for-direct-runs', proxyAvailable: true, extra: {} }),
         command: ['/bin/sh', '-c', command],
         tmpSizeBytes: 256 * 1024 * 1024,
         homeSizeBytes: 256 * 1024 * 1024,

@@ -80,7 +80,7 @@ export function buildBwrapArgs(input: BwrapInput): string[] {
 }
 
 /** The environment inside the sandbox: fixed basics, traffic switches, then the session's own. */
-export function sandboxEnv(opts: { credential: string; proxyAvailable: boolean; extra: Record<string, string> }): Record<string, string> {
+export function sandboxEnv(opts: { sessionId: string; credential: string; proxyAvailable: boolean; extra: Record<string, string> }): Record<string, string> {
   const env: Record<string, string> = {
     HOME: SANDBOX_HOME,
     USER: 'sandbox',
@@ -91,6 +91,7 @@ export function sandboxEnv(opts: { credential: string; proxyAvailable: boolean; 
     COLORTERM: 'truecolor',
     LANG: 'C.UTF-8',
     TMPDIR: '/tmp',
+    CLAUDECODE_SESSION_ID: opts.sessionId,
     CLAUDECODE_WORKDIR: '/workspace',
     CLAUDECODE_NODE: `${SANDBOX_BIN_DIR}/node`,
     ANTHROPIC_API_KEY: opts.credential,

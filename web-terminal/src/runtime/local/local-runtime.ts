@@ -49,7 +49,7 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
   const sandboxes = new Map<string, LocalSandbox>();
 
   function argvFor(spec: SandboxSpec): { file: string; args: string[]; env: Record<string, string>; banner?: string } {
-    const env = sandboxEnv({ credential: spec.credential, proxyAvailable: opts.proxySocket !== null, extra: spec.env });
+    const env = sandboxEnv({ sessionId: spec.sessionId, credential: spec.credential, proxyAvailable: opts.proxySocket !== null, extra: spec.env });
     const rlimits = ['--as=' + opts.memoryMb * 1024 * 1024, '--core=0', '--nofile=4096'];
     // RLIMIT_NPROC counts every process of the host uid: only meaningful with a uid of its own.
     if (runningAsRoot) rlimits.push(`--nproc=${opts.maxProcs}`);
@@ -124,6 +124,10 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
         courseId: spec.course?.id ?? null,
         alive: true,
       }));
+    },
+
+    unavailableReason() {
+      return bwrap.available || opts.allowUnsandboxed ? null : `cannot start a sandbox: ${bwrap.problem}`;
     },
 
     async health() {
