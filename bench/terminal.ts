@@ -28,13 +28,22 @@ const percentile = (values: number[], p: number) => {
 };
 const round = (n: number, digits = 3) => Number(n.toFixed(digits));
 
+/** Resident memory after a full collection in the server (see gc-on-signal.ts). */
+async function settledRss(pid: number): Promise<number> {
+  process.kill(pid, 'SIGUSR2');
+  await sleep(300);
+  process.kill(pid, 'SIGUSR2');
+  await sleep(300);
+  return rssBytes(pid);
+}
+
 function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
 }
 
 async function startChild(args: string[], env: Record<string, string>, ready: RegExp): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', './bench/gc-on-signal.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -56,7 +65,8 @@ async function startChild(args: string[], env: Record<string, string>, ready: Re
 
 const startService = (env: Record<string, string>) =>
   startChild(['web-terminal/src/main.ts'], {
-    HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', DB_PATH: ':memory:', MAX_SESSIONS_PER_USER: '200', MAX_SESSIONS: '200',
+    // As `npm start` and the image run it (see web-terminal/package.json).
+    MALLOC_ARENA_MAX: '2', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', DB_PATH: ':memory:', MAX_SESSIONS_PER_USER: '200', MAX_SESSIONS: '200',
     SESSION_CREATES_PER_MINUTE: '10000', ...env,
   }, /ready at (http:\/\/[^\s]+)/);
 const startBaseline = async () => {
@@ -162,7 +172,7 @@ async function measureIdleSessions(url: string, pid: number): Promise<{ perSessi
   warm.ws.close();
   await fetch(`${url}/api/sessions/${warm.sessionId}`, { method: 'DELETE' });
   await sleep(500);
-  const before = rssBytes(pid);
+  const before = await settledRss(pid);
   const sockets: WebSocket[] = [];
   const ids: string[] = [];
   for (let i = 0; i < IDLE_SESSIONS; i += 1) {
@@ -170,8 +180,8 @@ async function measureIdleSessions(url: string, pid: number): Promise<{ perSessi
     sockets.push(ws);
     ids.push(sessionId!);
   }
-  await sleep(1500);
-  const after = rssBytes(pid);
+  await sleep(1000);
+  const after = await settledRss(pid);
   for (const ws of sockets) ws.close();
   await Promise.all(ids.map((id) => fetch(`${url}/api/sessions/${id}`, { method: 'DELETE' })));
   return { perSessionKb: round((after - before) / IDLE_SESSIONS / 1024, 1), sessions: IDLE_SESSIONS };
@@ -194,19 +204,25 @@ async function measureStart(url: string): Promise<{ p50Ms: number; p99Ms: number
 
 const step = (what: string) => console.error(`  terminal: ${what}`);
 
+/** `BENCH_ONLY=throughput,echo` runs a subset (for profiling). */
+const only = (name: string) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(name);
+
 export async function runTerminalBench(): Promise<object> {
   step('starting the raw baseline');
   const baseline = await startBaseline();
   const results: Record<string, unknown> = { machine: { cpus: (await import('node:os')).cpus().length, node: process.version } };
   try {
+    if (only('echo')) {
     const echoService = await startService({ SESSION_COMMAND: ECHO_COMMAND });
     step('echo latency');
     const baselineEcho = await measureEcho(baselineOpener(baseline.url));
     const serviceEcho = await measureEcho(serviceOpener(echoService.url));
     await echoService.stop();
     results.echo = { baseline: baselineEcho, service: serviceEcho, p50Ratio: round(serviceEcho.p50Ms / baselineEcho.p50Ms, 2), target: 'p50 <= 1.2x baseline' };
+    }
 
     const flood = await startService({ SESSION_COMMAND: THROUGHPUT_COMMAND });
+    if (only('throughput')) {
     step('throughput');
     const baselineThroughput = await measureThroughput(baselineOpener(baseline.url));
     const serviceThroughput = await measureThroughput(serviceOpener(flood.url));
@@ -215,7 +231,9 @@ export async function runTerminalBench(): Promise<object> {
       baseline: baselineThroughput, service: serviceThroughput,
       ratio: round(serviceThroughput.mbPerSecond / baselineThroughput.mbPerSecond, 2), target: '>= 0.9x baseline',
     };
+    }
 
+    if (only('stall')) {
     step('stalled client');
     const yes = await startService({ SESSION_COMMAND: 'exec yes' });
     results.stalledClient = {
@@ -224,12 +242,15 @@ export async function runTerminalBench(): Promise<object> {
       target: 'service RSS growth < 10 MB over 10 s of `yes` with a stalled client',
     };
     await yes.stop();
+    }
 
+    if (only('idle')) {
     step('idle sessions and start latency');
-    const idle = await startService({ SESSION_COMMAND: 'exec cat' });
+    const idle = await startService({ SESSION_COMMAND: 'echo ready; exec cat' });
     results.idleSession = { ...(await measureIdleSessions(idle.url, idle.child.pid!)), target: '< 100 KB of server memory per idle attached session' };
     results.sessionStart = { ...(await measureStart(idle.url)), target: 'POST to first output byte, p50 < 300 ms' };
     await idle.stop();
+    }
   } finally {
     await baseline.stop();
   }

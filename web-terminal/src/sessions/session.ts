@@ -6,9 +6,6 @@ import type { ServerMessageBody } from '../ws/protocol.ts';
 import { Scrollback } from './scrollback.ts';
 import type { Viewer } from './viewer.ts';
 
-/** Output in flight to a viewer above which the program is paused, and below which it resumes. */
-export const HIGH_WATER_BYTES = 256 * 1024;
-export const LOW_WATER_BYTES = 64 * 1024;
 const MAX_PENDING_EVENTS = 32;
 
 type PauseReason = 'socket' | 'browser';
@@ -50,7 +47,6 @@ export class Session {
   private readonly scrollback: Scrollback;
   private readonly pendingEvents: SessionEvent[] = [];
   private readonly pauseReasons = new Set<PauseReason>();
-  private inFlightBytes = 0;
   private lastStatus: ServerMessageBody | null = null;
   private readonly outputListeners: Array<(chunk: Buffer) => void> = [];
   private readonly inputListeners: Array<(chunk: Buffer) => void> = [];
@@ -161,7 +157,6 @@ export class Session {
     const previous = this.viewer;
     this.viewer = viewer;
     this.detachedAt = null;
-    this.inFlightBytes = 0;
     this.pauseReasons.clear();
     this.terminal?.resume();
     previous?.close(CloseCode.TAKEN_OVER, 'another viewer attached');
@@ -176,7 +171,6 @@ export class Session {
     if (this.viewer !== viewer) return;
     this.viewer = null;
     this.detachedAt = this.now();
-    this.inFlightBytes = 0;
     this.pauseReasons.clear();
     this.terminal?.resume();
   }
@@ -235,16 +229,14 @@ export class Session {
     if (this.viewer) this.sendToViewer(chunk);
   }
 
+  /** Sends output on; when the viewer is backed up, the program waits until it has drained. */
   private sendToViewer(chunk: Buffer): void {
     const viewer = this.viewer;
-    if (!viewer) return;
-    this.inFlightBytes += chunk.length;
-    viewer.sendData(chunk, () => {
-      if (this.viewer !== viewer) return;
-      this.inFlightBytes -= chunk.length;
-      if (this.inFlightBytes <= LOW_WATER_BYTES) this.setPaused('socket', false);
+    if (!viewer || viewer.sendData(chunk) || this.pauseReasons.has('socket')) return;
+    this.setPaused('socket', true);
+    viewer.onceDrained(() => {
+      if (this.viewer === viewer) this.setPaused('socket', false);
     });
-    if (this.inFlightBytes >= HIGH_WATER_BYTES) this.setPaused('socket', true);
   }
 
   private setPaused(reason: PauseReason, paused: boolean): void {

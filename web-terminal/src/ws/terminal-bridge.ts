@@ -29,10 +29,15 @@ export interface TerminalBridgeOptions {
 }
 
 const SESSION_PATH = /^\/ws\/sessions\/([^/]+)$/;
+/** Output waiting in the socket above which the program is paused until the socket drains. */
+export const OUTPUT_HIGH_WATER_BYTES = 1024 * 1024;
 
 export function attachTerminalBridge(opts: TerminalBridgeOptions): { close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes, perMessageDeflate: false });
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
+  // Resolved once: label lookups on every chunk cost measurable throughput.
+  const outputBytes = opts.metrics.bridgedBytes.labels('output');
+  const inputBytes = opts.metrics.bridgedBytes.labels('input');
 
   const refuse = (socket: Duplex, status: number, text: string, reason: string) => {
     opts.metrics.rejections.inc({ reason });
@@ -64,10 +69,16 @@ export function attachTerminalBridge(opts: TerminalBridgeOptions): { close(): vo
     opts.metrics.viewers.inc();
     const rawSocket = (ws as unknown as { _socket: Duplex })._socket;
     const viewer: Viewer = {
-      sendData: (chunk, done) => {
-        if (ws.readyState !== ws.OPEN) return done();
-        opts.metrics.bridgedBytes.inc({ direction: 'output' }, chunk.length);
-        ws.send(chunk, { binary: true }, () => done());
+      sendData: (chunk) => {
+        if (ws.readyState !== ws.OPEN) return true;
+        outputBytes.inc(chunk.length);
+        ws.send(chunk, { binary: true });
+        return ws.bufferedAmount < OUTPUT_HIGH_WATER_BYTES;
+      },
+      onceDrained: (listener) => {
+        // ws queues on the TCP socket: once it drains, everything sent has left the process.
+        if (ws.bufferedAmount === 0) return void queueMicrotask(listener);
+        rawSocket.once('drain', listener);
       },
       sendControl: (message) => {
         if (ws.readyState === ws.OPEN) ws.send(encodeServerMessage(message));
@@ -95,7 +106,7 @@ export function attachTerminalBridge(opts: TerminalBridgeOptions): { close(): vo
       if (!session.isViewer(viewer)) return;
       if (isBinary) {
         const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-        opts.metrics.bridgedBytes.inc({ direction: 'input' }, chunk.length);
+        inputBytes.inc(chunk.length);
         if (!session.input(chunk)) rawSocket.pause();
         return;
       }

@@ -41,7 +41,8 @@ function recordingViewer() {
   const closes: Array<[number, string]> = [];
   const data: Buffer[] = [];
   const viewer: Viewer = {
-    sendData: (chunk, done) => { data.push(chunk); done(); },
+    sendData: (chunk) => { data.push(chunk); return true; },
+    onceDrained: (listener) => listener(),
     sendControl: (m) => controls.push(m as Record<string, unknown>),
     close: (code, reason) => closes.push([code, reason]),
     resumeInput: () => undefined,
@@ -192,17 +193,21 @@ describe('session manager', () => {
     const { manager, runtime } = setup();
     const session = manager.create(alice, {});
     await tick();
-    const pending: Array<() => void> = [];
+    let queued = 0;
+    const drained: Array<() => void> = [];
     session.attach({
-      sendData: (_chunk, done) => pending.push(done),
+      sendData: (chunk) => (queued += chunk.length) < 256 * 1024,
+      onceDrained: (listener) => drained.push(listener),
       sendControl: () => undefined,
       close: () => undefined,
       resumeInput: () => undefined,
     });
     const terminal = runtime.terminals.get(session.id)!;
     for (let i = 0; i < 40; i += 1) terminal.emitData('x'.repeat(8192));
-    assert.equal(terminal.paused, true, 'paused above the high-water mark');
-    while (pending.length) pending.shift()!();
+    assert.equal(terminal.paused, true, 'paused once the viewer reports it is backed up');
+    assert.equal(drained.length, 1, 'waits for one drain, however much more arrives');
+    queued = 0;
+    drained.shift()!();
     assert.equal(terminal.paused, false, 'resumed once drained');
   });
 });
