@@ -57,10 +57,9 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) 
       if (FINAL_CLOSE_CODES.includes(event.code)) {
         const why = {
           [CloseCode.TAKEN_OVER]: 'This session was opened in another window.',
-          [CloseCode.NOT_FOUND]: 'This session no longer exists.',
-          [CloseCode.UNAUTHORIZED]: 'Not allowed to open this session.',
           [CloseCode.TOO_BIG]: 'The connection was closed: a message was too large.',
-          [CloseCode.POLICY]: 'The connection was closed by the server.',
+          [CloseCode.PROTOCOL_ERROR]: 'The connection was closed by the server.',
+          [CloseCode.INVALID_DATA]: 'The connection was closed by the server.',
         }[event.code];
         onEnded({ code: event.code, message: why ?? event.reason ?? 'Session ended.' });
         return;
@@ -85,7 +84,12 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) 
     onStatus('reconnecting', `attempt ${attempts}`);
     const delay = Math.min(8000, 250 * 2 ** (attempts - 1));
     setTimeout(() => {
-      if (!closedByUs) open().catch(() => reconnect());
+      if (closedByUs) return;
+      open().catch((err) => {
+        // The session is gone or over (404/409 from the attach call): reconnecting cannot help.
+        if (err && (err.status === 404 || err.status === 409)) onEnded({ code: 0, message: 'This session has ended.' });
+        else reconnect();
+      });
     }, delay);
   }
 

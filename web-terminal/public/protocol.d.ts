@@ -1,6 +1,5 @@
 export declare const CloseCode: Readonly<{
-  ENDED: 1000; GOING_AWAY: 1001; POLICY: 1008; TOO_BIG: 1009;
-  TAKEN_OVER: 4001; UNAUTHORIZED: 4003; NOT_FOUND: 4004; IDLE: 4008;
+  ENDED: 1000; GOING_AWAY: 1001; PROTOCOL_ERROR: 1002; INVALID_DATA: 1007; TOO_BIG: 1009; TAKEN_OVER: 4001;
 }>;
 export declare const FINAL_CLOSE_CODES: readonly number[];
 export declare const ClientMessage: Readonly<{ RESIZE: 'resize'; PING: 'ping'; PAUSE: 'pause'; RESUME: 'resume' }>;
