@@ -16,5 +16,5 @@ wss.on('connection', (ws) => {
 });
 wss.on('listening', () => {
   const address = wss.address();
-  console.log(`ready ${typeof address === 'object' ? address.port : address}`);
+  console.log(`ready ${typeof address === 'object' && address ? address.port : address}`);
 });

@@ -31,6 +31,15 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// The whole suite starts with the static checks: a lint or type error fails it like a failing test.
+if (!cluster && filters.length === 0) {
+  const lint = spawnSync('npm', ['run', '--silent', 'lint'], { cwd: root, stdio: 'inherit' });
+  if (lint.status !== 0) {
+    console.error('lint or type-check failed (npm run lint)');
+    process.exit(lint.status ?? 1);
+  }
+}
+
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', ...files.map((f) => relative(root, f))],

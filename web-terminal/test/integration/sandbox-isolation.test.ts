@@ -72,10 +72,13 @@ describe('local sandbox isolation', () => {
 
 describe('local runtime without bubblewrap', () => {
   const noBwrap = { available: false, path: null, problem: 'bubblewrap (bwrap) is not installed: apt-get install bubblewrap' };
+  const serviceWithoutBwrap = async (allowUnsandboxed: boolean) => {
+    const runtime = await createLocalRuntime({ logger: pino({ level: 'silent' }), proxySocket: null, allowUnsandboxed, memoryMb: 1024, maxProcs: 64, bwrapStatus: noBwrap });
+    return startTestService({}, { runtime });
+  };
 
   it('refuses sessions with a clear message unless the operator opts out', async () => {
-    const runtime = await createLocalRuntime({ logger: pino({ level: 'silent' }), proxySocket: null, allowUnsandboxed: false, memoryMb: 1024, maxProcs: 64, bwrapStatus: noBwrap });
-    const service = await startTestService({}, { runtime });
+    const service = await serviceWithoutBwrap(false);
     try {
       const res = await api(service, 'POST', '/api/sessions', {});
       assert.equal(res.status, 503);
@@ -88,8 +91,7 @@ describe('local runtime without bubblewrap', () => {
   });
 
   it('with ALLOW_UNSANDBOXED the terminal announces it in its first line', async () => {
-    const runtime = await createLocalRuntime({ logger: pino({ level: 'silent' }), proxySocket: null, allowUnsandboxed: true, memoryMb: 1024, maxProcs: 64, bwrapStatus: noBwrap });
-    const service = await startTestService({}, { runtime });
+    const service = await serviceWithoutBwrap(true);
     try {
       const created = await api(service, 'POST', '/api/sessions', {});
       assert.equal(created.status, 201);
