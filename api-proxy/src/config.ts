@@ -10,6 +10,8 @@ export class ConfigError extends Error {
 
 export interface ProxyConfig {
   readonly port: number;
+  /** When set, /metrics is served only on this port (one sandboxes cannot reach), not on `port`. */
+  readonly metricsPort: number | undefined;
   readonly host: string;
   /** Fixed upstream base URL; never derived from a request. */
   readonly upstreamUrl: URL;
@@ -34,6 +36,7 @@ export interface ProxyConfig {
 /** name -> [default shown in docs, description]; the README table is checked against this. */
 export const CONFIG_VARIABLES: Readonly<Record<string, readonly [string, string]>> = {
   PORT: ['8080', 'TCP port of the standalone server.'],
+  METRICS_PORT: ['(none)', 'Serve /metrics (and health) on this port only, so callers of the API port (sandboxes) cannot read metrics. Unset: /metrics is on PORT.'],
   HOST: ['127.0.0.1', 'Bind address (the container image sets 0.0.0.0).'],
   UPSTREAM_URL: ['https://api.anthropic.com', 'Fixed upstream base URL (http or https, may carry a path prefix).'],
   ANTHROPIC_API_KEY: ['(none)', 'The real key. Without it the proxy starts but is not ready and answers API calls with 503.'],
@@ -70,6 +73,7 @@ const optionalText = z
 
 const envSchema = z.object({
   PORT: intVar(8080, 0, 65535),
+  METRICS_PORT: z.string().trim().regex(/^\d+$/, 'expected a whole number').transform(Number).pipe(z.number().int().min(1).max(65535)).optional(),
   HOST: z.string().trim().min(1).optional().transform((v) => v ?? '127.0.0.1'),
   UPSTREAM_URL: z
     .string()
@@ -136,6 +140,7 @@ export function loadProxyConfig(env: NodeJS.ProcessEnv): ProxyConfig {
   }
   return Object.freeze({
     port: e.PORT,
+    metricsPort: e.METRICS_PORT,
     host: e.HOST,
     upstreamUrl: e.UPSTREAM_URL,
     anthropicApiKey: e.ANTHROPIC_API_KEY,

@@ -26,9 +26,12 @@ function start(): void {
   setInterval(() => destination.flush(), 1000).unref();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const proxy = createProxy(config, { logger, registry });
+  const proxy = createProxy(config, { logger, registry, serveMetrics: config.metricsPort === undefined });
 
   const server = createProxyServer(proxy.handle);
+  // Metrics on their own port, out of sandboxes' reach (they may call the API port by hand).
+  const opsServer = config.metricsPort === undefined ? null : createProxyServer(proxy.handleOps);
+  opsServer?.listen(config.metricsPort, config.host);
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -41,6 +44,7 @@ function start(): void {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     server.close();
+    opsServer?.close();
     server.closeIdleConnections();
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     force.unref();

@@ -20,10 +20,14 @@ import { totalTokens } from './usage.ts';
 export interface ProxyDeps {
   logger?: Logger;
   registry?: Registry;
+  /** Whether `handle` answers /metrics (default true). Off where the caller is a sandbox. */
+  serveMetrics?: boolean;
 }
 
 export interface Proxy {
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Operations only: /metrics, /healthz, /readyz (for a separate metrics port). */
+  handleOps(req: IncomingMessage, res: ServerResponse): void;
   isReady(): boolean;
   close(): Promise<void>;
 }
@@ -172,6 +176,9 @@ export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
           res.end();
           return;
         case 'ops':
+          if (target.route === 'metrics' && deps.serveMetrics === false) {
+            return refuse(res, rejection(404, 'not_found_error', 'not_found', 'not found'), req.method);
+          }
           work = handleOps(res, target.route, req.method ?? 'GET');
           break;
         case 'api':
@@ -194,5 +201,14 @@ export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
     await upstream.close();
   }
 
-  return { handle, isReady, close };
+  function handleOpsOnly(req: IncomingMessage, res: ServerResponse): void {
+    const target = classifyTarget(req);
+    if (target.kind !== 'ops') {
+      sendRejection(res, rejection(404, 'not_found_error', 'not_found', 'not found'), req.method);
+      return;
+    }
+    void handleOps(res, target.route, req.method ?? 'GET').catch(() => res.destroy());
+  }
+
+  return { handle, handleOps: handleOpsOnly, isReady, close };
 }

@@ -55,3 +55,28 @@ test('serves, refuses CONNECT, and stops cleanly on SIGTERM', async () => {
     if (child.exitCode === null) child.kill('SIGKILL');
   }
 });
+
+test('with METRICS_PORT, /metrics leaves the API port (which sandboxes can call) for its own port', async () => {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    env: { PATH: process.env.PATH, PORT: String(port), METRICS_PORT: String(metricsPort), PROXY_SHARED_SECRET: SECRET, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!out.includes('api-proxy listening')) {
+      if (Date.now() > deadline) throw new Error(`did not start: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const api = `http://127.0.0.1:${port}`;
+    const ops = `http://127.0.0.1:${metricsPort}`;
+    assert.equal((await request(api, { method: 'GET', path: '/metrics' })).status, 404);
+    assert.match((await request(ops, { method: 'GET', path: '/metrics' })).text, /process_cpu_user_seconds_total/);
+    assert.equal((await request(ops, { method: 'GET', path: '/healthz' })).status, 200);
+    assert.equal((await request(ops, { method: 'POST', path: '/v1/messages' })).status, 404, 'the metrics port serves no API');
+  } finally {
+    child.kill('SIGKILL');
+  }
+});

@@ -16,7 +16,8 @@ export interface LocalProxy {
 
 export async function startLocalProxy(opts: { env: NodeJS.ProcessEnv; secret: string; logger: Logger; registry: Registry }): Promise<LocalProxy> {
   const config = loadProxyConfig({ ...opts.env, PROXY_SHARED_SECRET: opts.secret, PROXY_SHARED_SECRET_FILE: undefined });
-  const proxy = createProxy(config, { logger: opts.logger.child({ component: 'api-proxy' }), registry: opts.registry });
+  // The socket's only callers are sandboxes: no metrics there (they would show every session).
+  const proxy = createProxy(config, { logger: opts.logger.child({ component: 'api-proxy' }), registry: opts.registry, serveMetrics: false });
   const dir = mkdtempSync(join(tmpdir(), 'claudecode-proxy-'));
   // Sandboxes run as other uids: they may traverse to the socket, not list the folder.
   chmodSync(dir, 0o711);

@@ -60,6 +60,12 @@ describe('local sandbox isolation', () => {
     assert.match(out, /NO-ROUTE/);
   });
 
+  it('reaches the API proxy, but not the service\'s metrics through it', async () => {
+    const get = (path: string) => `exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET ${path} HTTP/1.1\\r\\nHost: 127.0.0.1:8080\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -1 <&3`;
+    assert.match(await run(term, get('/healthz')), /HTTP\/1\.1 200/);
+    assert.match(await run(term, get('/metrics')), /HTTP\/1\.1 404/);
+  });
+
   it('holds no credential but its own session token', async () => {
     const env = await run(term, 'env | cut -d= -f1 | sort | tr "\\n" " "');
     assert.ok(!/AWS|SSH|KUBE|PROXY_SHARED_SECRET/.test(env), env);
