@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Service } from '../../src/server.ts';
 import { sandboxProcesses, waitUntil } from '../helpers/processes.ts';
+import { assertMatchesOpenApi } from '../helpers/openapi.ts';
 import { api, startTestService } from '../helpers/service.ts';
 import { openTerminal, wsUrl } from '../helpers/terminal-client.ts';
 
@@ -16,6 +17,7 @@ async function attachUrl(service: Service, id: string): Promise<string> {
 async function newSession(service: Service) {
   const res = await api(service, 'POST', '/api/sessions', {});
   assert.equal(res.status, 201, JSON.stringify(res.body));
+  assertMatchesOpenApi('post', '/api/sessions', 201, res.body);
   return res.body as { id: string; wsUrl: string; state: string };
 }
 
@@ -37,6 +39,7 @@ describe('local sessions', () => {
     term.type('echo "sum=$((40+2))"\n');
     await term.waitFor('sum=42');
     const listed = await api(service, 'GET', '/api/sessions');
+    assertMatchesOpenApi('get', '/api/sessions', 200, listed.body);
     assert.ok((listed.body.sessions as Array<{ id: string; attached: boolean }>).some((s) => s.id === session.id && s.attached));
     await term.close();
     assert.equal((await api(service, 'DELETE', `/api/sessions/${session.id}`)).status, 204);
@@ -66,6 +69,7 @@ describe('local sessions', () => {
     assert.equal((await term.closed).code, 1000);
     assert.deepEqual(sandboxProcesses(), [], 'no process of the sandbox survives DELETE');
     const after = await api(service, 'GET', `/api/sessions/${session.id}`);
+    assertMatchesOpenApi('get', '/api/sessions/{sessionId}', 200, after.body);
     assert.equal(after.body.state, 'ended');
     assert.equal(after.body.reason, 'deleted');
   });
@@ -90,6 +94,7 @@ describe('local sessions', () => {
     const refused = results.filter((r) => r.status === 429);
     assert.equal(created.length, 4);
     assert.equal(refused.length, 46);
+    assertMatchesOpenApi('post', '/api/sessions', 429, refused[0]!.body);
     for (const r of refused) {
       assert.equal(r.body.error?.code, 'session_limit');
       assert.ok(Number(r.headers.get('retry-after')) >= 1);
@@ -204,6 +209,7 @@ describe('local sessions', () => {
   it('validates the create request and answers JSON errors', async () => {
     const bad = await api(service, 'POST', '/api/sessions', { courseId: '../etc', stage: 'x' });
     assert.equal(bad.status, 400);
+    assertMatchesOpenApi('post', '/api/sessions', 400, bad.body);
     assert.equal(bad.body.error?.code, 'bad_request');
     const unknown = await api(service, 'POST', '/api/sessions', { hack: true });
     assert.equal(unknown.status, 400);
@@ -214,6 +220,7 @@ describe('local sessions', () => {
     assert.equal(huge.status, 413);
     const missing = await api(service, 'GET', '/api/sessions/aaaaaaaaaaaaaaaaaaaa');
     assert.equal(missing.status, 404);
+    assertMatchesOpenApi('get', '/api/sessions/{sessionId}', 404, missing.body);
     assert.deepEqual(Object.keys(missing.body.error!).sort(), ['code', 'message']);
     const noSuchCourse = await api(service, 'POST', '/api/sessions', { courseId: 'no-such-course' });
     assert.equal(noSuchCourse.status, 404);
