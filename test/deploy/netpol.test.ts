@@ -83,6 +83,7 @@ const otherSandbox = pod('claudecode-sandboxes', { ...(sandbox as { labels: Reco
 const strayPod = pod('claudecode-sandboxes', { app: 'debug' }, '10.42.0.22');
 const proxy = pod('claudecode-system', { 'app.kubernetes.io/name': 'api-proxy', 'app.kubernetes.io/component': 'proxy', 'app.kubernetes.io/part-of': 'claudecode' }, '10.42.0.10');
 const web = pod('claudecode-system', { 'app.kubernetes.io/name': 'web-terminal', 'app.kubernetes.io/component': 'web', 'app.kubernetes.io/part-of': 'claudecode' }, '10.42.0.11');
+const oauth2Proxy = pod('claudecode-system', { 'app.kubernetes.io/name': 'oauth2-proxy', 'app.kubernetes.io/component': 'auth', 'app.kubernetes.io/part-of': 'claudecode' }, '10.42.0.12');
 const dns = pod('kube-system', { 'k8s-app': 'kube-dns' }, '10.42.0.2');
 const traefik = pod('kube-system', { 'app.kubernetes.io/name': 'traefik' }, '10.42.0.3');
 const prometheus = pod('monitoring', { 'app.kubernetes.io/name': 'prometheus' }, '10.42.0.30');
@@ -139,6 +140,23 @@ const overlays: [string, () => KubeObject[], Flow[]][] = [
     ['web-terminal <- anything but Traefik', browser, web, 3000, 'TCP', false],
     ['web-terminal <- a sandbox', sandbox, web, 3000, 'TCP', false],
     ['web-terminal <- other apps', appPod, web, 3000, 'TCP', false],
+    // components/oauth2-proxy: only Traefik reaches it; it reaches DNS and the identity provider.
+    ['oauth2-proxy <- Traefik :4180', traefik, oauth2Proxy, 4180, 'TCP', true],
+    ['oauth2-proxy <- Traefik on another port', traefik, oauth2Proxy, 8080, 'TCP', false],
+    ['oauth2-proxy <- a sandbox', sandbox, oauth2Proxy, 4180, 'TCP', false],
+    ['oauth2-proxy <- browsers directly', browser, oauth2Proxy, 4180, 'TCP', false],
+    ['oauth2-proxy <- web-terminal', web, oauth2Proxy, 4180, 'TCP', false],
+    ['oauth2-proxy <- api-proxy', proxy, oauth2Proxy, 4180, 'TCP', false],
+    ['oauth2-proxy <- other apps', appPod, oauth2Proxy, 4180, 'TCP', false],
+    ['oauth2-proxy -> DNS :53/udp', oauth2Proxy, dns, 53, 'UDP', true],
+    ['oauth2-proxy -> DNS :53/tcp', oauth2Proxy, dns, 53, 'TCP', true],
+    ['oauth2-proxy -> identity provider :443', oauth2Proxy, internet, 443, 'TCP', true],
+    ['oauth2-proxy -> internet :80', oauth2Proxy, internet, 80, 'TCP', false],
+    ['oauth2-proxy -> LAN :443', oauth2Proxy, lanHost, 443, 'TCP', false],
+    ['oauth2-proxy -> web-terminal (it never proxies to it)', oauth2Proxy, web, 3000, 'TCP', false],
+    ['oauth2-proxy -> api-proxy', oauth2Proxy, proxy, 8080, 'TCP', false],
+    ['oauth2-proxy -> a sandbox', oauth2Proxy, sandbox, 8080, 'TCP', false],
+    ['oauth2-proxy -> Kubernetes API', oauth2Proxy, apiServer, 6443, 'TCP', false],
   ]],
 ];
 

@@ -143,7 +143,8 @@ test('production is reachable only through the Ingress: no NodePort; dev serves 
   assert.equal(dig(dev, 'spec', 'ports', '0', 'nodePort'), 31000);
   assert.equal(dig(dev, 'spec', 'ports', '0', 'port'), 3000);
   const ingress = find(rendered('overlays/production'), 'Ingress', 'web-terminal');
-  assert.equal(ingress.metadata.annotations?.['traefik.ingress.kubernetes.io/router.middlewares'], 'claudecode-system-forward-auth@kubernetescrd');
+  assert.equal(ingress.metadata.annotations?.['traefik.ingress.kubernetes.io/router.middlewares'],
+    'claudecode-system-oauth2-sign-in@kubernetescrd,claudecode-system-forward-auth@kubernetescrd');
 });
 
 for (const overlay of overlays) {

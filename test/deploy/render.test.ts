@@ -10,7 +10,7 @@ const kustomizations = findKustomizations();
 
 test('the manifests hold the expected kustomizations', () => {
   const dirs = kustomizations.map((k) => k.dir);
-  for (const expected of ['base', 'cluster', 'overlays/dev', 'overlays/production', 'gpu', 'apps', 'components/ingress-tls', 'components/metrics-scrape', 'components/gpu-sessions']) {
+  for (const expected of ['base', 'cluster', 'overlays/dev', 'overlays/production', 'gpu', 'apps', 'components/ingress-tls', 'components/metrics-scrape', 'components/gpu-sessions', 'components/oauth2-proxy']) {
     assert.ok(dirs.includes(expected), `missing kustomization ${expected}`);
   }
 });

@@ -1,4 +1,7 @@
 // Validates rendered objects against the official Kubernetes OpenAPI schema, offline.
+// Custom resources are not in that schema and are refused, except the Traefik kinds that
+// traefik-schema.ts checks against a hand-written, partial schema (labelled as such in every
+// problem it reports).
 // Two sources, both generated from the upstream OpenAPI document and shipped on npm:
 // - kubernetes-models: the schema compiled to Ajv validators (types, enums, required fields,
 //   formats); it does not reject unknown fields, the OpenAPI document does not say to;
@@ -7,6 +10,7 @@
 //   would otherwise pass silently and be dropped by the API server).
 import * as client from '@kubernetes/client-node';
 import type { KubeObject } from './render.ts';
+import { hasTraefikSchema, validateTraefikObject } from './traefik-schema.ts';
 
 interface AttributeType { baseName: string; type: string }
 type ModelClass = { getAttributeTypeMap(): AttributeType[] };
@@ -49,6 +53,7 @@ interface AjvError { instancePath?: string; message?: string; params?: unknown }
 
 /** Problems with one object: schema violations and unknown fields; [] when valid. */
 export async function validateObject(obj: KubeObject): Promise<string[]> {
+  if (hasTraefikSchema(obj)) return validateTraefikObject(obj);
   const where = `${obj.kind} ${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? '?'}`;
   let Model: ValidatingModel | undefined;
   try {
