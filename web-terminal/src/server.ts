@@ -14,6 +14,7 @@ import { createAuth } from './auth/index.ts';
 import type { Auth } from './auth/index.ts';
 import { getIdentity } from './auth/identity.ts';
 import { ApiError, errorHandler } from './http/errors.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { startLocalProxy } from './local-proxy.ts';
 import type { LocalProxy } from './local-proxy.ts';
 import { createMetrics } from './metrics.ts';
@@ -110,6 +111,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(securityHeaders({ allowedOrigins: config.ALLOWED_ORIGINS }));
   app.use(createHealthRoutes({
     registry: metrics.registry,
     isShuttingDown: () => shuttingDown,

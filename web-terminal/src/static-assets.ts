@@ -11,7 +11,8 @@ export const publicDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'pu
 export function createStaticRoutes(): Router {
   const router = Router();
   const options = { index: false, fallthrough: true, maxAge: '1h' } as const;
-  router.use('/vendor/xterm', express.static(packageDir('@xterm/xterm'), options));
+  router.use('/vendor/xterm/lib', express.static(join(packageDir('@xterm/xterm'), 'lib'), options));
+  router.use('/vendor/xterm/css', express.static(join(packageDir('@xterm/xterm'), 'css'), options));
   router.use('/vendor/addon-fit', express.static(join(packageDir('@xterm/addon-fit'), 'lib'), options));
   router.use('/vendor/addon-web-links', express.static(join(packageDir('@xterm/addon-web-links'), 'lib'), options));
   router.use(express.static(publicDir, { index: 'index.html', maxAge: 0 }));

@@ -23,7 +23,12 @@ describe('browser end to end (local runtime)', () => {
     const page = await browser.browser.newPage({ viewport: { width: 1100, height: 700 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(service.url);
+    // Console errors include Content-Security-Policy violations: the page must need nothing it forbids.
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') pageErrors.push(msg.text());
+    });
+    const response = await page.goto(service.url);
+    assert.match(response?.headers()['content-security-policy'] ?? '', /script-src 'self'/);
     await page.getByRole('button', { name: 'New Session' }).click();
     await page.locator('#status-text', { hasText: 'Running' }).waitFor({ timeout: 15_000 });
 
