@@ -16,7 +16,7 @@ export const configShape = {
   IDLE_TIMEOUT_SECONDS: intVar(1800, 1, 7 * 24 * 3600).describe('A session with no viewer and no input for this long is ended.'),
   RECONNECT_GRACE_SECONDS: intVar(120, 0, 24 * 3600).describe('A viewer whose socket dropped always gets at least this long to come back before the session is reaped as idle.'),
   SESSION_COMMAND: optionalString().describe('Program run in each sandbox (a shell command line). Default: `claude` when the Claude Code CLI is installed, else a login shell.'),
-  ALLOWED_ORIGINS: listVar().describe('Extra origins (comma-separated, e.g. `https://learn.example.org`) allowed to open the WebSocket, besides the page\'s own origin.'),
+  ALLOWED_ORIGINS: listVar().describe('Extra origins (comma-separated, e.g. `https://learn.example.org`) allowed to open the WebSocket, call the API from a browser and frame the page, besides the page\'s own origin.'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),
   DB_PATH: z.string().min(1).default('.data/progress.db').describe('SQLite file holding progress.'),
   COURSES_DIR: z.string().min(1).default('courses').describe('Folder of courses (one sub-folder per course).'),
