@@ -98,7 +98,8 @@ const commonFlows: Flow[] = [
   ['sandbox -> api-proxy :8080', sandbox, proxy, 8080, 'TCP', true],
   ['sandbox -> DNS :53/udp', sandbox, dns, 53, 'UDP', true],
   ['sandbox -> DNS :53/tcp', sandbox, dns, 53, 'TCP', true],
-  ['sandbox -> api-proxy on another port', sandbox, proxy, 9090, 'TCP', false],
+  ['sandbox -> api-proxy metrics :9090', sandbox, proxy, 9090, 'TCP', false],
+  ['sandbox -> api-proxy on another port', sandbox, proxy, 8081, 'TCP', false],
   ['sandbox -> web-terminal :3000', sandbox, web, 3000, 'TCP', false],
   ['sandbox -> Kubernetes API :6443', sandbox, apiServer, 6443, 'TCP', false],
   ['sandbox -> Kubernetes API Service :443', sandbox, { kind: 'external', ip: '10.43.0.1' }, 443, 'TCP', false],
@@ -117,6 +118,10 @@ const commonFlows: Flow[] = [
   ['api-proxy <- other apps', appPod, proxy, 8080, 'TCP', false],
   ['api-proxy <- Traefik', traefik, proxy, 8080, 'TCP', false],
   ['api-proxy <- outside the cluster', browser, proxy, 8080, 'TCP', false],
+  ['api-proxy metrics :9090 <- web-terminal', web, proxy, 9090, 'TCP', false],
+  ['api-proxy metrics :9090 <- Traefik', traefik, proxy, 9090, 'TCP', false],
+  ['api-proxy metrics :9090 <- other apps', appPod, proxy, 9090, 'TCP', false],
+  ['api-proxy metrics :9090 <- a stray pod in the sandbox namespace', strayPod, proxy, 9090, 'TCP', false],
   ['api-proxy -> DNS', proxy, dns, 53, 'UDP', true],
   ['api-proxy -> upstream API :443', proxy, internet, 443, 'TCP', true],
   ['api-proxy -> upstream on :80', proxy, internet, 80, 'TCP', false],
@@ -130,6 +135,7 @@ const commonFlows: Flow[] = [
   ['web-terminal <- Traefik :3000', traefik, web, 3000, 'TCP', true],
   ['web-terminal <- anything on another port', traefik, web, 8080, 'TCP', false],
   ['Prometheus -> api-proxy without the metrics component', prometheus, proxy, 8080, 'TCP', false],
+  ['Prometheus -> api-proxy metrics :9090 without the metrics component', prometheus, proxy, 9090, 'TCP', false],
 ];
 
 const overlays: [string, () => KubeObject[], Flow[]][] = [
@@ -168,13 +174,42 @@ for (const [name, objects, extra] of overlays) {
   }
 }
 
-test('metrics-scrape component: Prometheus may reach both services on their ports, nothing else changes', () => {
+test('metrics-scrape component: Prometheus may reach both services on their metrics ports, nothing else changes', () => {
   const cluster = clusterFrom(renderComposed(['overlays/production'], ['components/metrics-scrape']));
-  assert.ok(isAllowed(cluster, { from: prometheus, to: proxy, port: 8080 }));
+  assert.ok(isAllowed(cluster, { from: prometheus, to: proxy, port: 9090 }));
+  assert.ok(!isAllowed(cluster, { from: prometheus, to: proxy, port: 8080 }), 'api-proxy metrics are on 9090: its API port stays closed');
   assert.ok(isAllowed(cluster, { from: prometheus, to: web, port: 3000 }));
   assert.ok(!isAllowed(cluster, { from: prometheus, to: sandbox, port: 8080 }));
-  assert.ok(!isAllowed(cluster, { from: pod('monitoring', { 'app.kubernetes.io/name': 'grafana' }), to: proxy, port: 8080 }));
+  assert.ok(!isAllowed(cluster, { from: pod('monitoring', { 'app.kubernetes.io/name': 'grafana' }), to: proxy, port: 9090 }));
+  assert.ok(!isAllowed(cluster, { from: sandbox, to: proxy, port: 9090 }));
+  assert.ok(!isAllowed(cluster, { from: strayPod, to: proxy, port: 9090 }));
   for (const [, from, to, port, protocol, allowed] of commonFlows.filter(([l]) => !l.startsWith('Prometheus'))) {
     assert.equal(isAllowed(cluster, { from, to, port, protocol }), allowed);
   }
 });
+
+/** The one egress rule set a session pod gets: api-proxy on 8080 and DNS, nothing else. */
+const sandboxEgress = [
+  {
+    to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'claudecode-system' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'api-proxy' } } }],
+    ports: [{ protocol: 'TCP', port: 8080 }],
+  },
+  {
+    to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+    ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+  },
+];
+
+const withComponents: [string, () => KubeObject[]][] = [
+  ['overlays/dev', () => rendered('overlays/dev')],
+  ['overlays/production', () => rendered('overlays/production')],
+  ['production + metrics-scrape + ingress-tls', () => renderComposed(['overlays/production'], ['components/metrics-scrape', 'components/ingress-tls'])],
+];
+for (const [name, objects] of withComponents) {
+  test(`${name}: session pods may reach exactly api-proxy :8080 and DNS, never the metrics port`, () => {
+    const policies = objects().filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'claudecode-sandboxes');
+    assert.deepEqual(policies.map((p) => p.metadata.name).sort(), ['default-deny-all', 'sandbox-egress']);
+    const egress = policies.find((p) => p.metadata.name === 'sandbox-egress')?.spec as { egress?: unknown } | undefined;
+    assert.deepEqual(egress?.egress, sandboxEgress);
+  });
+}

@@ -16,6 +16,7 @@ interface Container {
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   livenessProbe?: { httpGet?: { path: string; port: string | number } };
   readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  startupProbe?: { httpGet?: { path: string; port: string | number } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: { readOnlyRootFilesystem?: boolean };
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
@@ -116,6 +117,7 @@ for (const overlay of overlays) {
       }
       const config = loadProxyConfig(env);
       assert.equal(config.port, 8080);
+      assert.equal(config.metricsPort, 9090);
       assert.equal(config.host, '0.0.0.0');
       assert.equal(config.anthropicApiKey, 'sk-ant-test-not-a-real-key');
     } finally {
@@ -156,17 +158,34 @@ for (const overlay of overlays) {
     assert.equal(port, 8080);
     assert.equal(configData(objects, 'web-terminal-config').SANDBOX_PROXY_URL, `http://api-proxy.claudecode-system.svc.cluster.local:${port}`);
     const proxyPorts = containersOf(find(objects, 'Deployment', 'api-proxy')).flatMap((c) => c.ports ?? []);
-    assert.deepEqual(proxyPorts.map((p) => [p.name, p.containerPort]), [['http', 8080]]);
+    assert.deepEqual(proxyPorts.map((p) => [p.name, p.containerPort]), [['http', 8080], ['metrics', 9090]]);
+    // The Service (what sandboxes are pointed at) exposes the API port only, never the metrics port.
+    assert.deepEqual((dig(service, 'spec', 'ports') as { port: number }[]).map((p) => p.port), [8080]);
+  });
+
+  test(`${overlay}: api-proxy serves metrics and probes on its own port, away from the sandbox-facing one`, () => {
+    const objects = rendered(overlay);
+    const proxyConfig = configData(objects, 'api-proxy-config');
+    assert.equal(proxyConfig.METRICS_PORT, '9090');
+    assert.notEqual(proxyConfig.METRICS_PORT, proxyConfig.PORT);
+    const deployment = find(objects, 'Deployment', 'api-proxy', 'claudecode-system');
+    const [c] = containersOf(deployment);
+    assert.equal(c?.ports?.find((p) => p.name === 'metrics')?.containerPort, Number(proxyConfig.METRICS_PORT));
+    for (const probe of [c?.startupProbe, c?.livenessProbe, c?.readinessProbe]) assert.equal(probe?.httpGet?.port, 'metrics');
+    const annotations = dig(deployment, 'spec', 'template', 'metadata', 'annotations') as Record<string, string>;
+    assert.equal(annotations['prometheus.io/port'], proxyConfig.METRICS_PORT);
   });
 
   test(`${overlay}: both services have probes, resources, a writable /tmp only, and scrape annotations`, () => {
     const objects = rendered(overlay);
-    for (const [name, port] of [['web-terminal', 3000], ['api-proxy', 8080]] as const) {
+    // [name, service port, metrics port, the named port the probes use]
+    for (const [name, port, metricsPort, probePort] of [['web-terminal', 3000, 3000, 'http'], ['api-proxy', 8080, 9090, 'metrics']] as const) {
       const deployment = find(objects, 'Deployment', name, 'claudecode-system');
       const [c] = containersOf(deployment);
       assert.ok(c);
-      assert.deepEqual(c.livenessProbe?.httpGet, { path: '/healthz', port: 'http' });
-      assert.deepEqual(c.readinessProbe?.httpGet, { path: '/readyz', port: 'http' });
+      assert.deepEqual(c.livenessProbe?.httpGet, { path: '/healthz', port: probePort });
+      assert.deepEqual(c.readinessProbe?.httpGet, { path: '/readyz', port: probePort });
+      assert.ok(c.ports?.some((p) => p.name === probePort), `${name} has no port named ${probePort}`);
       assert.equal(c.ports?.[0]?.containerPort, port);
       for (const r of ['cpu', 'memory']) {
         assert.ok(c.resources?.requests?.[r] && c.resources.limits?.[r], `${name} ${r} requests/limits`);
@@ -177,7 +196,7 @@ for (const overlay of overlays) {
       assert.ok(tmp && volumesOf(deployment).find((v) => v.name === tmp.name)?.emptyDir, `${name} needs an emptyDir on /tmp`);
       const annotations = dig(deployment, 'spec', 'template', 'metadata', 'annotations') as Record<string, string>;
       assert.equal(annotations['prometheus.io/scrape'], 'true');
-      assert.equal(annotations['prometheus.io/port'], String(port));
+      assert.equal(annotations['prometheus.io/port'], String(metricsPort));
       assert.equal(annotations['prometheus.io/path'], '/metrics');
     }
   });
