@@ -14,6 +14,9 @@ async function createSession(url: string): Promise<{ id: string; wsUrl: string }
 describe('service process', () => {
   it('on SIGTERM stops intake, tells the viewer, ends sandboxes and exits 0 with no process left', async () => {
     const service = await spawnService({ SESSION_COMMAND: 'echo up; exec sleep 1000' });
+    // Run from the repository root like `npm start`: the default COURSES_DIR finds the sample course.
+    const courses = (await (await fetch(`${service.url}/api/courses`)).json()) as { courses: Array<{ id: string }> };
+    assert.ok(courses.courses.some((c) => c.id === 'attention-is-all-you-need'));
     const session = await createSession(service.url);
     const term = await openTerminal(wsUrl(service.url, session.wsUrl));
     await term.waitFor('up');
