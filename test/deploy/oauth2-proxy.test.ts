@@ -1,7 +1,7 @@
 // components/oauth2-proxy: the sign-in front door of the production overlay.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dig, find, findKustomizations, podSpecOf, rendered, type KubeObject } from './render.ts';
+import { dig, find, findKustomizations, podSpecOf, renderComposed, rendered, type KubeObject } from './render.ts';
 import { checkRestricted } from './pss-restricted.ts';
 import { parseQuantity } from './quantity.ts';
 
@@ -136,4 +136,10 @@ function assertIngressesAgree(objects: KubeObject[]) {
 
 test('the /oauth2/ Ingress serves the web-terminal host on the same entrypoint, without the auth middlewares', () => {
   assertIngressesAgree(production());
+});
+
+test('with components/ingress-tls both Ingresses move to HTTPS together', () => {
+  const objects = renderComposed(['overlays/production'], ['components/ingress-tls']);
+  assertIngressesAgree(objects);
+  assert.equal(find(objects, 'Ingress', 'oauth2-proxy', ns).metadata.annotations?.['traefik.ingress.kubernetes.io/router.entrypoints'], 'websecure');
 });

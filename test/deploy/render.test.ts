@@ -27,12 +27,42 @@ for (const k of kustomizations.filter((x) => x.kind === 'Kustomization')) {
   });
 }
 
-test('the components compose with the production overlay', () => {
-  const objects = renderComposed(['overlays/production'], ['components/ingress-tls', 'components/metrics-scrape']);
-  const ingress = objects.find((o) => o.kind === 'Ingress' && o.metadata.name === 'web-terminal');
-  assert.deepEqual((ingress?.spec as { tls?: unknown }).tls, [{ secretName: 'claudecode-tls' }]);
-  assert.equal(ingress?.metadata.annotations?.['traefik.ingress.kubernetes.io/router.entrypoints'], 'websecure');
+/** Both Ingresses (web-terminal's and oauth2-proxy's /oauth2/) are on HTTPS with the same certificate. */
+function assertBothIngressesTls(objects: KubeObject[]) {
+  const ingresses = objects.filter((o) => o.kind === 'Ingress');
+  assert.deepEqual(ingresses.map((o) => o.metadata.name).sort(), ['oauth2-proxy', 'web-terminal']);
+  for (const ingress of ingresses) {
+    const name = ingress.metadata.name;
+    assert.equal(ingress.metadata.annotations?.['traefik.ingress.kubernetes.io/router.entrypoints'], 'websecure', name);
+    assert.equal(ingress.metadata.annotations?.['traefik.ingress.kubernetes.io/router.tls'], 'true', name);
+    assert.deepEqual((ingress.spec as { tls?: unknown }).tls, [{ secretName: 'claudecode-tls' }], name);
+  }
+}
+
+test('the components compose with the production overlay: TLS on both Ingresses', () => {
+  const objects = renderComposed(['overlays/production'], ['components/ingress-tls', 'components/metrics-scrape', 'components/gpu-sessions']);
+  assertBothIngressesTls(objects);
   assert.ok(objects.some((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'allow-metrics-scrape'));
+  assert.ok(objects.some((o) => o.kind === 'ResourceQuota' && o.metadata.name === 'sandbox-gpu-quota'), 'gpu-sessions adds its quota');
+});
+
+test('ingress-tls after oauth2-proxy in one kustomization covers the /oauth2/ Ingress too', () => {
+  assertBothIngressesTls(renderComposed(['cluster', 'base'], ['components/oauth2-proxy', 'components/ingress-tls']));
+  // The other way round the /oauth2/ Ingress is added after the patch ran: it would stay on HTTP.
+  const wrongOrder = renderComposed(['cluster', 'base'], ['components/ingress-tls', 'components/oauth2-proxy']);
+  assert.equal(wrongOrder.find((o) => o.kind === 'Ingress' && o.metadata.name === 'oauth2-proxy')?.metadata.annotations?.['traefik.ingress.kubernetes.io/router.entrypoints'], 'web');
+});
+
+test('every kustomization that lists ingress-tls, even commented out, lists it after oauth2-proxy', () => {
+  for (const k of kustomizations) {
+    const lines = readFileSync(join(manifestsDir, k.dir, 'kustomization.yaml'), 'utf8').split('\n');
+    const at = (component: string) => lines.findIndex((l) => new RegExp(`^\\s*#?\\s*-\\s*\\S*components/${component}\\b`).test(l));
+    const tls = at('ingress-tls');
+    const auth = at('oauth2-proxy');
+    if (tls >= 0 && auth >= 0) assert.ok(tls > auth, `${k.dir}: ingress-tls comes before oauth2-proxy`);
+  }
+  const production = readFileSync(join(manifestsDir, 'overlays/production/kustomization.yaml'), 'utf8');
+  assert.match(production, /components\/ingress-tls/, 'the production overlay offers ingress-tls');
 });
 
 test('the seed file names still apply one by one: k8s-manifests/<file>.yaml', () => {
