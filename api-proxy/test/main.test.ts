@@ -28,21 +28,30 @@ test('a bad config exits with code 2 and one line naming the variable', () => {
   assert.match(run.stderr.trim(), /^invalid api-proxy config: MAX_BODY_BYTES: [^\n]+$/);
 });
 
-test('serves, refuses CONNECT, and stops cleanly on SIGTERM', async () => {
-  const port = await freePort();
+/** Starts the standalone server and resolves once it listens. */
+async function startMain(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { PATH: process.env.PATH, PORT: String(port), PROXY_SHARED_SECRET: SECRET, LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH, PROXY_SHARED_SECRET: SECRET, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  try {
-    const deadline = Date.now() + 60_000;
-    while (!out.includes('api-proxy listening')) {
-      if (Date.now() > deadline) throw new Error(`did not start: ${out}`);
-      await new Promise((r) => setTimeout(r, 50));
+  const deadline = Date.now() + 60_000;
+  while (!out.includes('api-proxy listening')) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`did not start: ${out}`);
     }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, exited };
+}
+
+test('serves, refuses CONNECT, and stops cleanly on SIGTERM', async () => {
+  const port = await freePort();
+  const { child, exited } = await startMain({ PORT: String(port) });
+  try {
     const url = `http://127.0.0.1:${port}`;
     assert.equal((await request(url, { method: 'GET', path: '/healthz' })).status, 200);
     assert.equal((await request(url, { method: 'GET', path: '/readyz' })).status, 503); // no real key
@@ -58,18 +67,8 @@ test('serves, refuses CONNECT, and stops cleanly on SIGTERM', async () => {
 
 test('with METRICS_PORT, /metrics leaves the API port (which sandboxes can call) for its own port', async () => {
   const [port, metricsPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { PATH: process.env.PATH, PORT: String(port), METRICS_PORT: String(metricsPort), PROXY_SHARED_SECRET: SECRET, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const { child } = await startMain({ PORT: String(port), METRICS_PORT: String(metricsPort) });
   try {
-    const deadline = Date.now() + 60_000;
-    while (!out.includes('api-proxy listening')) {
-      if (Date.now() > deadline) throw new Error(`did not start: ${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
     const api = `http://127.0.0.1:${port}`;
     const ops = `http://127.0.0.1:${metricsPort}`;
     assert.equal((await request(api, { method: 'GET', path: '/metrics' })).status, 404);
