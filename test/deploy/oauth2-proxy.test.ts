@@ -104,6 +104,7 @@ test('the middlewares point at the oauth2-proxy Service and pass the headers web
   // Every identity header web-terminal believes is one Traefik sets (and so replaces) from oauth2-proxy.
   const web = configData(objects, 'web-terminal-config');
   const read = [web.AUTH_USER_HEADER ?? 'x-auth-request-user', web.AUTH_EMAIL_HEADER, web.AUTH_GROUPS_HEADER].filter((h): h is string => !!h);
+  assert.equal(read.length, 3, 'production reads user, email and groups');
   for (const h of read) assert.ok(forwardAuth.authResponseHeaders.some((a) => a.toLowerCase() === h.toLowerCase()), `${h} is not replaced by forward-auth`);
 
   const errors = dig(find(objects, 'Middleware', 'oauth2-sign-in', ns), 'spec', 'errors');

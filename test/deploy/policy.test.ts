@@ -134,6 +134,13 @@ test('authentication: dev allows no sign-in explicitly, production requires the 
   assert.equal(prod.AUTH_MODE, 'trusted-header');
   assert.equal(prod.AUTH_ALLOW_UNAUTHENTICATED_NETWORK, undefined);
   assert.doesNotMatch(prod.ALLOWED_ORIGINS ?? '', /localhost|127\.0\.0\.1/);
+  // Email and groups from oauth2-proxy; who is an administrator is the operator's choice, empty in git.
+  assert.equal(prod.AUTH_EMAIL_HEADER, 'x-auth-request-email');
+  assert.equal(prod.AUTH_GROUPS_HEADER, 'x-auth-request-groups');
+  assert.equal(prod.AUTH_ADMIN_GROUPS, '');
+  assert.equal(prod.AUTH_ADMIN_USERS, undefined);
+  const loaded = loadConfig({ ...prod, PROXY_SHARED_SECRET_FILE: '/var/run/secrets/claudecode/proxy-shared-secret' });
+  assert.deepEqual(loaded.AUTH_ADMIN_GROUPS, []);
 });
 
 test('production is reachable only through the Ingress: no NodePort; dev serves NodePort 31000', () => {
