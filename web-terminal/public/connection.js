@@ -1,6 +1,6 @@
 // One terminal connection: binary frames to and from xterm.js, JSON control frames, reconnect on
 // unexpected drops, and flow control (pause the server while xterm is behind on rendering).
-import { CloseCode, FINAL_CLOSE_CODES } from './protocol.js';
+import { ClientMessage, CloseCode, FINAL_CLOSE_CODES, ServerMessage } from './protocol.js';
 
 const HIGH_WATER = 512 * 1024;
 const LOW_WATER = 64 * 1024;
@@ -20,7 +20,7 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) 
 
   const onData = term.onData((data) => send(encoder.encode(data)));
   const onBinary = term.onBinary((data) => send(Uint8Array.from(data, (c) => c.charCodeAt(0))));
-  const onResize = term.onResize(({ cols, rows }) => control({ type: 'resize', cols, rows }));
+  const onResize = term.onResize(({ cols, rows }) => control({ type: ClientMessage.RESIZE, cols, rows }));
 
   async function open() {
     const url = new URL(await getWsUrl(), window.location.href);
@@ -32,7 +32,7 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) 
       attempts = 0;
       pendingBytes = 0;
       paused = false;
-      control({ type: 'resize', cols: term.cols, rows: term.rows });
+      control({ type: ClientMessage.RESIZE, cols: term.cols, rows: term.rows });
     };
     socket.onmessage = (event) => {
       if (typeof event.data === 'string') return handleControl(JSON.parse(event.data));
@@ -40,13 +40,13 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) 
       pendingBytes += bytes.length;
       if (!paused && pendingBytes > HIGH_WATER) {
         paused = true;
-        control({ type: 'pause' });
+        control({ type: ClientMessage.PAUSE });
       }
       term.write(bytes, () => {
         pendingBytes -= bytes.length;
         if (paused && pendingBytes < LOW_WATER) {
           paused = false;
-          control({ type: 'resume' });
+          control({ type: ClientMessage.RESUME });
         }
       });
     };
@@ -69,10 +69,10 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) 
   }
 
   function handleControl(msg) {
-    if (msg.type === 'status') onStatus(msg.state, msg.message || msg.phase || '', msg);
-    else if (msg.type === 'exit') onStatus('ended', msg.code === null ? (msg.reason || '') : `exit code ${msg.code}`, msg);
-    else if (msg.type === 'event') onEvent(msg);
-    else if (msg.type === 'error') onStatus('error', msg.message, msg);
+    if (msg.type === ServerMessage.STATUS) onStatus(msg.state, msg.message || msg.phase || '', msg);
+    else if (msg.type === ServerMessage.EXIT) onStatus('ended', msg.code === null ? (msg.reason || '') : `exit code ${msg.code}`, msg);
+    else if (msg.type === ServerMessage.EVENT) onEvent(msg);
+    else if (msg.type === ServerMessage.ERROR) onStatus('error', msg.message, msg);
   }
 
   function reconnect() {

@@ -1,5 +1,5 @@
 // One session: its state, its terminal, its viewer, and the flow control between them.
-import type { Terminal, TerminalExit } from '../runtime/types.ts';
+import type { Terminal } from '../runtime/types.ts';
 import type { SessionEvent, SessionState, SessionView } from '../types.ts';
 import { CloseCode } from '../ws/protocol.ts';
 import type { ServerMessageBody } from '../ws/protocol.ts';
@@ -84,10 +84,6 @@ export class Session {
 
   get hasViewer(): boolean {
     return this.viewer !== null;
-  }
-
-  get isPaused(): boolean {
-    return this.pauseReasons.size > 0;
   }
 
   view(): SessionView {
@@ -213,10 +209,6 @@ export class Session {
     if (this.pendingEvents.length > MAX_PENDING_EVENTS) this.pendingEvents.shift();
   }
 
-  sendError(code: string, message: string): void {
-    this.viewer?.sendControl({ type: 'error', code, message });
-  }
-
   /** Tells the viewer something and keeps it for the next attach (e.g. "starting: pulling image"). */
   private sendStatus(status: ServerMessageBody): void {
     this.lastStatus = status;
@@ -261,4 +253,3 @@ export function describeReason(reason: string): string {
   return reasonText[reason] ?? reason.replaceAll('_', ' ');
 }
 
-export type { TerminalExit };

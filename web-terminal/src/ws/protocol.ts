@@ -1,15 +1,15 @@
 // Server side of the terminal protocol: validation of what the browser sends, builders for what we send.
 import { z } from 'zod';
-import { MAX_COLS, MAX_ROWS } from '../../public/protocol.js';
+import { ClientMessage, MAX_COLS, MAX_ROWS } from '../../public/protocol.js';
 import type { SessionEvent, SessionState } from '../types.ts';
 
 export { CloseCode } from '../../public/protocol.js';
 
 const controlMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('resize'), cols: z.number().int().min(1).max(MAX_COLS), rows: z.number().int().min(1).max(MAX_ROWS) }).strict(),
-  z.object({ type: z.literal('ping') }).strict(),
-  z.object({ type: z.literal('pause') }).strict(),
-  z.object({ type: z.literal('resume') }).strict(),
+  z.object({ type: z.literal(ClientMessage.RESIZE), cols: z.number().int().min(1).max(MAX_COLS), rows: z.number().int().min(1).max(MAX_ROWS) }).strict(),
+  z.object({ type: z.literal(ClientMessage.PING) }).strict(),
+  z.object({ type: z.literal(ClientMessage.PAUSE) }).strict(),
+  z.object({ type: z.literal(ClientMessage.RESUME) }).strict(),
 ]);
 
 export type ControlMessage = z.infer<typeof controlMessageSchema>;
