@@ -23,7 +23,8 @@ export function ptyTerminal(pty: IPty, opts: { banner?: string } = {}): Terminal
         banner = null;
         queueMicrotask(() => listener(first));
       }
-      disposables.push(pty.onData((data) => listener(typeof data === 'string' ? Buffer.from(data) : Buffer.from(data as Uint8Array))));
+      // Spawned with encoding null, node-pty hands over Buffers: pass them on without a copy.
+      disposables.push(pty.onData((data: string | Buffer) => listener(typeof data === 'string' ? Buffer.from(data) : data)));
     },
     onExit(listener) {
       disposables.push(pty.onExit(({ exitCode, signal }) => {
