@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Service } from '../../src/server.ts';
 import { sandboxProcesses, waitUntil } from '../helpers/processes.ts';
+import { processesMentioning } from '../helpers/service-process.ts';
 import { assertMatchesOpenApi } from '../helpers/openapi.ts';
 import { api, startTestService } from '../helpers/service.ts';
 import { openTerminal, wsUrl } from '../helpers/terminal-client.ts';
@@ -68,6 +69,8 @@ describe('local sessions', () => {
     assert.equal(res.status, 204);
     assert.equal((await term.closed).code, 1000);
     assert.deepEqual(sandboxProcesses(), [], 'no process of the sandbox survives DELETE');
+    // Also outside this process's tree: the sandbox's own init must not linger after bubblewrap exits.
+    assert.deepEqual(processesMentioning(session.id), []);
     const after = await api(service, 'GET', `/api/sessions/${session.id}`);
     assertMatchesOpenApi('get', '/api/sessions/{sessionId}', 200, after.body);
     assert.equal(after.body.state, 'ended');
@@ -102,6 +105,7 @@ describe('local sessions', () => {
     await waitUntil(() => sandboxProcesses().filter((p) => p.comm === 'bwrap').length >= 4, 15_000, 'four sandboxes running');
     await Promise.all(created.map((r) => api(service, 'DELETE', `/api/sessions/${(r.body as { id: string }).id}`)));
     assert.deepEqual(sandboxProcesses(), [], 'zero sandbox processes after deleting all');
+    for (const r of created) assert.deepEqual(processesMentioning((r.body as { id: string }).id), []);
     const again = await api(service, 'POST', '/api/sessions', {});
     assert.equal(again.status, 201, 'slots are free again');
     await api(service, 'DELETE', `/api/sessions/${(again.body as { id: string }).id}`);

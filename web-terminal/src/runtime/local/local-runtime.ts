@@ -9,6 +9,7 @@ import { buildBwrapArgs, sandboxEnv } from './bwrap-args.ts';
 import { checkBwrap } from './bwrap-check.ts';
 import type { BwrapStatus } from './bwrap-check.ts';
 import { prepareHostFiles, systemLinks } from './host-files.ts';
+import { childPids, isAlive, kill } from './process-tree.ts';
 import { ptyTerminal } from './pty-terminal.ts';
 import { UidPool } from './uid-pool.ts';
 
@@ -143,25 +144,25 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
   };
 }
 
-/** Hang up the terminal, then kill the whole process group; resolves once the process is gone. */
+/**
+ * Hangs up the terminal, then kills the sandbox for sure: the process group, and the sandbox's own init
+ * (PID 1 of its namespace, whose death takes every process inside with it). Resolves once all are gone.
+ */
 async function terminate(sandbox: LocalSandbox): Promise<void> {
   const { pty, exited } = sandbox;
-  const signalGroup = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-pty.pid, signal);
-    } catch {
-      // already gone
-    }
-    try {
-      process.kill(pty.pid, signal);
-    } catch {
-      // already gone
-    }
-  };
-  signalGroup('SIGHUP');
-  if (await settlesWithin(exited, KILL_GRACE_MS)) return;
-  signalGroup('SIGKILL');
-  await settlesWithin(exited, STOP_TIMEOUT_MS);
+  // Found before any signal: once bubblewrap's outer process exits, its init is reparented away.
+  const inits = childPids(pty.pid);
+  kill(-pty.pid, 'SIGHUP');
+  kill(pty.pid, 'SIGHUP');
+  const hungUp = await settlesWithin(exited, KILL_GRACE_MS);
+  for (const init of inits) kill(init, 'SIGKILL');
+  if (!hungUp) {
+    kill(-pty.pid, 'SIGKILL');
+    kill(pty.pid, 'SIGKILL');
+    await settlesWithin(exited, STOP_TIMEOUT_MS);
+  }
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (inits.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
 function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
