@@ -23,7 +23,9 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) 
   const onResize = term.onResize(({ cols, rows }) => control({ type: ClientMessage.RESIZE, cols, rows }));
 
   async function open() {
-    const url = new URL(await getWsUrl(), window.location.href);
+    const path = await getWsUrl();
+    if (closedByUs) return; // the viewer was closed while the URL was being fetched
+    const url = new URL(path, window.location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const socket = new WebSocket(url);
     socket.binaryType = 'arraybuffer';

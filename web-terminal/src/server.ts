@@ -66,6 +66,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const metrics = createMetrics();
   const secret = readSharedSecret(config) ?? (config.RUNTIME === 'local' ? randomBytes(32).toString('base64url') : undefined);
   if (!secret) throw new Error('PROXY_SHARED_SECRET or PROXY_SHARED_SECRET_FILE is required with RUNTIME=kubernetes');
+  if (Buffer.byteLength(secret) < 32) throw new Error('PROXY_SHARED_SECRET must be at least 32 bytes (the api-proxy refuses shorter ones)');
 
   // Auth first: a bad auth setting must stop start-up before anything is opened.
   const auth = overrides.auth ?? createAuth(config, logger.child({ component: 'auth' }));

@@ -58,8 +58,11 @@ export function createSessionRoutes({ manager, wsUrlFor }: SessionRoutesOptions)
     res.json({ ...session.view(), wsUrl: wsUrlFor(session, req) });
   });
 
+  // Administrators may end any session (but not see into or attach to it).
   router.delete('/api/sessions/:id', async (req, res) => {
-    const session = ownSession(req);
+    const id = String(req.params.id);
+    const session = isSessionId(id) ? manager.getForEnding(getIdentity(req), id) : undefined;
+    if (!session) throw new ApiError('not_found', 'no such session');
     await manager.end(session.id, 'deleted');
     res.status(204).end();
   });

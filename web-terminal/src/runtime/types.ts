@@ -94,7 +94,10 @@ export interface SessionRuntime {
   /** Why no session can be started at all (e.g. no sandbox available), or null. Cheap; checked on every create. */
   unavailableReason?(): string | null;
   close(): Promise<void>;
-  /** Removes sandboxes no live session owns, and finished ones (runtimes whose sandboxes outlive us). */
+  /**
+   * Removes sandboxes no live session owns, and finished ones (runtimes whose sandboxes outlive us).
+   * `ownedSessionIds` is iterated after the runtime has listed its sandboxes, so it can be a live view.
+   */
   reconcile?(ownedSessionIds: Iterable<string>): Promise<{ deleted: string[]; failed: string[] }>;
 }
 

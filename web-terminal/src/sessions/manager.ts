@@ -119,15 +119,17 @@ export class SessionManager {
     return session;
   }
 
-  /** The caller's session, or undefined (also for someone else's: ids cannot be probed). */
+  /** The caller's own session, or undefined (also for someone else's: ids cannot be probed). */
   get(identity: Identity, id: string): Session | undefined {
     const session = this.sessions.get(id);
-    if (!session) return undefined;
-    if (session.userHash === this.opts.hashUser(identity.userId)) {
-      session.ownerId ??= identity.userId; // adopted sessions learn their owner's id on first contact
-      return session;
-    }
-    return identity.isAdmin ? session : undefined;
+    if (!session || session.userHash !== this.opts.hashUser(identity.userId)) return undefined;
+    session.ownerId ??= identity.userId; // adopted sessions learn their owner's id on first contact
+    return session;
+  }
+
+  /** A session the caller may end: their own, or any for an administrator (who may not attach to it). */
+  getForEnding(identity: Identity, id: string): Session | undefined {
+    return this.get(identity, id) ?? (identity.isAdmin ? this.sessions.get(id) : undefined);
   }
 
   list(identity: Identity): Session[] {
@@ -168,11 +170,8 @@ export class SessionManager {
     }, 10 * 60_000).unref();
   }
 
-  private async startSandbox(session: Session, course: CourseRef | undefined): Promise<void> {
-    const abort = new AbortController();
-    this.startAborts.set(session.id, abort);
-    const startedAt = performance.now();
-    const spec: SandboxSpec = {
+  private sandboxSpec(session: Session, course: CourseRef | undefined): SandboxSpec {
+    return {
       sessionId: session.id,
       userHash: session.userHash,
       credential: this.opts.issueCredential({ sessionId: session.id, userHash: session.userHash, expiresAt: session.expiresAt }),
@@ -185,7 +184,15 @@ export class SessionManager {
       createdAt: session.createdAt,
       expiresAt: session.expiresAt,
     };
+  }
+
+  /** Starts the sandbox; any failure (including building its spec) ends the session as failed. */
+  private async startSandbox(session: Session, course: CourseRef | undefined): Promise<void> {
+    const abort = new AbortController();
+    this.startAborts.set(session.id, abort);
+    const startedAt = performance.now();
     try {
+      const spec = this.sandboxSpec(session, course);
       const terminal = await this.opts.runtime.start(spec, {
         signal: abort.signal,
         onProgress: (p) => session.progress(p.phase, p.message),
@@ -260,7 +267,12 @@ export class SessionManager {
   /** Lets the runtime delete sandboxes no live session owns. */
   async reconcile(): Promise<void> {
     if (!this.opts.runtime.reconcile) return;
-    const live = [...this.sessions.values()].filter((s) => s.isActive).map((s) => s.id);
+    const sessions = this.sessions;
+    const live: Iterable<string> = {
+      *[Symbol.iterator]() {
+        for (const s of sessions.values()) if (s.isActive) yield s.id;
+      },
+    };
     try {
       const result = await this.opts.runtime.reconcile(live);
       if (result.deleted.length) this.opts.logger.info({ deleted: result.deleted }, 'removed sandboxes no session owns');

@@ -44,10 +44,12 @@ export class Session {
   private _endedAt: Date | null = null;
   private terminal: Terminal | null = null;
   private viewer: Viewer | null = null;
-  private readonly scrollback: Scrollback;
+  private scrollback: Scrollback;
   private readonly pendingEvents: SessionEvent[] = [];
   private readonly pauseReasons = new Set<PauseReason>();
   private lastStatus: ServerMessageBody | null = null;
+  /** The viewer's last requested size, applied when the terminal arrives (resizes can precede it). */
+  private size: { cols: number; rows: number } | null = null;
   private readonly outputListeners: Array<(chunk: Buffer) => void> = [];
   private readonly inputListeners: Array<(chunk: Buffer) => void> = [];
   private readonly now: () => number;
@@ -124,6 +126,7 @@ export class Session {
     }
     this.terminal = terminal;
     this._state = 'running';
+    if (this.size) terminal.resize(this.size.cols, this.size.rows);
     terminal.onData((chunk) => this.handleOutput(chunk));
     terminal.onDrain(() => this.viewer?.resumeInput());
     this.sendStatus({ type: 'status', state: 'running' });
@@ -138,6 +141,11 @@ export class Session {
     this._endedAt = new Date(this.now());
     this.terminal?.detach();
     this.terminal = null;
+    // Nobody can attach to a finished session: let its output and observers go.
+    this.scrollback = new Scrollback(0);
+    this.outputListeners.length = 0;
+    this.inputListeners.length = 0;
+    this.pendingEvents.length = 0;
     const viewer = this.viewer;
     this.viewer = null;
     if (viewer) {
@@ -192,6 +200,7 @@ export class Session {
   }
 
   resize(cols: number, rows: number): void {
+    this.size = { cols, rows };
     this.terminal?.resize(cols, rows);
   }
 

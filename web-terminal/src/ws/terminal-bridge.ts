@@ -47,7 +47,12 @@ export function attachTerminalBridge(opts: TerminalBridgeOptions): { close(): vo
 
   const onUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return refuse(socket, 400, 'Bad Request', 'bad_request_target');
+    }
     const match = SESSION_PATH.exec(url.pathname);
     if (!match) return refuse(socket, 404, 'Not Found', 'ws_not_found');
     const sessionId = match[1]!;
@@ -68,6 +73,8 @@ export function attachTerminalBridge(opts: TerminalBridgeOptions): { close(): vo
   const bridge = (ws: WebSocket, session: Session) => {
     opts.metrics.viewers.inc();
     const rawSocket = (ws as unknown as { _socket: Duplex })._socket;
+    let alive = true;
+    let inputPaused = false;
     const viewer: Viewer = {
       sendData: (chunk) => {
         if (ws.readyState !== ws.OPEN) return true;
@@ -83,18 +90,22 @@ export function attachTerminalBridge(opts: TerminalBridgeOptions): { close(): vo
       sendControl: (message) => {
         if (ws.readyState === ws.OPEN) ws.send(encodeServerMessage(message));
       },
-      resumeInput: () => rawSocket.resume(),
+      resumeInput: () => {
+        inputPaused = false;
+        alive = true;
+        rawSocket.resume();
+      },
       close: (code, reason) => {
         if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
       },
     };
 
-    let alive = true;
     ws.on('pong', () => {
       alive = true;
     });
     const heartbeat = setInterval(() => {
-      if (!alive) {
+      // While input is paused the socket is not read, so pongs cannot arrive: that is not a dead peer.
+      if (!alive && !inputPaused) {
         ws.terminate();
         return;
       }
@@ -107,7 +118,10 @@ export function attachTerminalBridge(opts: TerminalBridgeOptions): { close(): vo
       if (isBinary) {
         const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
         inputBytes.inc(chunk.length);
-        if (!session.input(chunk)) rawSocket.pause();
+        if (!session.input(chunk)) {
+          inputPaused = true;
+          rawSocket.pause();
+        }
         return;
       }
       const parsed = parseControlMessage(data.toString());
@@ -143,7 +157,12 @@ export function attachTerminalBridge(opts: TerminalBridgeOptions): { close(): vo
     session.attach(viewer);
   };
 
-  const listener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void onUpgrade(req, socket, head);
+  const listener = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    onUpgrade(req, socket, head).catch((err: unknown) => {
+      opts.logger.warn({ err }, 'websocket upgrade failed');
+      socket.destroy();
+    });
+  };
   opts.server.on('upgrade', listener);
   return {
     close() {

@@ -1,5 +1,6 @@
 // The local runtime end to end: a real server, real bubblewrap sandboxes, a real WebSocket client.
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Service } from '../../src/server.ts';
 import { sandboxProcesses, waitUntil } from '../helpers/processes.ts';
@@ -228,6 +229,21 @@ describe('local sessions', () => {
     assert.deepEqual(Object.keys(missing.body.error!).sort(), ['code', 'message']);
     const noSuchCourse = await api(service, 'POST', '/api/sessions', { courseId: 'no-such-course' });
     assert.equal(noSuchCourse.status, 404);
+  });
+
+  it('answers an upgrade with an unparsable target with 400 and keeps serving', async () => {
+    const { port } = new URL(service.url);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write('GET http://[/ws/sessions/x HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+      });
+      let data = '';
+      socket.on('data', (d) => (data += d));
+      socket.on('close', () => resolve(data));
+      socket.on('error', reject);
+    });
+    assert.match(reply, /^HTTP\/1\.1 400/);
+    assert.equal((await api(service, 'GET', '/healthz')).status, 200);
   });
 
   it('serves health, readiness and metrics', async () => {

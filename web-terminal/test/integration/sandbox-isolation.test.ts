@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createLocalRuntime } from '../../src/runtime/local/local-runtime.ts';
 import type { Service } from '../../src/server.ts';
+import { processesMentioning } from '../helpers/service-process.ts';
 import { api, startTestService } from '../helpers/service.ts';
 import { openTerminal, wsUrl } from '../helpers/terminal-client.ts';
 import type { TerminalClient } from '../helpers/terminal-client.ts';
@@ -73,6 +74,9 @@ describe('local sandbox isolation', () => {
     assert.match(key.trim(), /^ccp1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'a signed per-session credential, not an API key');
     const marker = await run(term, 'echo "$CLAUDECODE_SESSION_ID"');
     assert.equal(marker.trim(), sessionId);
+    // Other host users see command lines (`ps`), not environments: the credential must not be in one.
+    assert.ok(processesMentioning(sessionId).length > 0, 'the session is findable by its id');
+    assert.deepEqual(processesMentioning(key.trim()), []);
   });
 });
 

@@ -50,13 +50,14 @@ export async function startDirectSandbox(fake: FakeAnthropic): Promise<DirectSan
         systemLinks: systemLinks(),
         files: { ...host.files, managedSettings, proxySocket: socketPath },
         workspaceDir: opts.workspaceDir ?? null,
-        env: sandboxEnv({ sessionId: 'direct', credential: 'session-credential-for-direct-runs', proxyAvailable: true, extra: {} }),
+        sessionId: 'direct',
         command: ['/bin/sh', '-c', command],
         tmpSizeBytes: 256 * 1024 * 1024,
         homeSizeBytes: 256 * 1024 * 1024,
       });
       return new Promise((resolve) => {
-        execFile(bwrap.path!, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
+        const env = sandboxEnv({ sessionId: 'direct', credential: 'session-credential-for-direct-runs', proxyAvailable: true, extra: {} });
+        execFile(bwrap.path!, args, { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
           const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
           resolve({ code, stdout, stderr });
         });

@@ -63,11 +63,13 @@ describe('session manager', () => {
     assert.equal(spec.userHash, makeUserHasher('test-secret')('alice'));
   });
 
-  it('hides other users\' sessions; admins see them', async () => {
+  it('hides other users\' sessions; admins may end them but not attach to them', async () => {
     const { manager } = setup();
     const session = manager.create(alice, {});
     assert.equal(manager.get(bob, session.id), undefined);
-    assert.equal(manager.get(admin, session.id), session);
+    assert.equal(manager.getForEnding(bob, session.id), undefined);
+    assert.equal(manager.get(admin, session.id), undefined, 'get() is what attach, answers and reads use');
+    assert.equal(manager.getForEnding(admin, session.id), session);
     assert.deepEqual(manager.list(bob), []);
     assert.equal(manager.list(alice).length, 1);
   });
@@ -168,6 +170,24 @@ describe('session manager', () => {
     assert.equal(session.reason, 'shutdown');
     assert.deepEqual(runtime.stopped, [session.id]);
     assert.throws(() => manager.create(alice, {}), (err: ApiError) => err.code === 'shutting_down');
+  });
+
+  it('applies a resize that arrived while the sandbox was still starting', async () => {
+    const { manager, runtime } = setup();
+    const session = manager.create(alice, {});
+    session.resize(132, 43);
+    await tick();
+    assert.deepEqual(runtime.terminals.get(session.id)!.size, { cols: 132, rows: 43 });
+  });
+
+  it('fails (instead of crashing) when the sandbox spec cannot be built', async () => {
+    const { manager, runtime } = setup({ issueCredential: () => { throw new Error('secret too short'); } });
+    const session = manager.create(alice, {});
+    await tick();
+    await tick();
+    assert.equal(session.state, 'failed');
+    assert.equal(runtime.started.length, 0);
+    assert.equal(manager.activeCount, 0);
   });
 
   it('refuses at once when the runtime cannot start sandboxes at all', () => {

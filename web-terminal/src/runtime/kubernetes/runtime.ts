@@ -137,8 +137,9 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
     },
 
     async reconcile(ownedSessionIds) {
-      const owned = new Set(ownedSessionIds);
       const { pods } = await api.listManaged();
+      // Read after listing: a session created while the list was in flight owns its pod too.
+      const owned = new Set(ownedSessionIds);
       const result: ReconcileResult = { deleted: [], failed: [] };
       await Promise.all(pods.map(async (pod) => {
         const name = pod.metadata?.name;

@@ -32,7 +32,8 @@ export interface BwrapInput {
     proxySocket: string | null;
   };
   workspaceDir: string | null;
-  env: Record<string, string>;
+  /** Named on the command line on purpose (it is no secret): operators and tests find a session's processes by it. */
+  sessionId: string;
   command: string[];
   tmpSizeBytes: number;
   homeSizeBytes: number;
@@ -73,8 +74,9 @@ export function buildBwrapArgs(input: BwrapInput): string[] {
   if (input.workspaceDir) args.push('--ro-bind', input.workspaceDir, '/workspace');
   else args.push('--dir', '/workspace');
   // Everything outside home and /tmp is read-only, including the sandbox's own root.
-  args.push('--remount-ro', '/', '--chdir', '/workspace', '--clearenv');
-  for (const [name, value] of Object.entries(input.env)) args.push('--setenv', name, value);
+  // The environment is not set here: arguments are visible to every host user in `ps`, and the
+  // environment holds the session credential. bwrap is started with exactly `sandboxEnv()` instead.
+  args.push('--remount-ro', '/', '--chdir', '/workspace', '--setenv', 'CLAUDECODE_SESSION_ID', input.sessionId);
   args.push('--', '/bin/sh', `${SANDBOX_TOOLS_DIR}/entrypoint.sh`, ...input.command);
   return args;
 }

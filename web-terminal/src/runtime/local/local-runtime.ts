@@ -50,7 +50,8 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
   const sandboxes = new Map<string, LocalSandbox>();
 
   function argvFor(spec: SandboxSpec): { file: string; args: string[]; env: Record<string, string>; banner?: string } {
-    const env = sandboxEnv({ sessionId: spec.sessionId, credential: spec.credential, proxyAvailable: opts.proxySocket !== null, extra: spec.env });
+    // Unsandboxed, there is no forwarder: never point the CLI at whatever listens on the host's loopback.
+    const env = sandboxEnv({ sessionId: spec.sessionId, credential: spec.credential, proxyAvailable: bwrap.available && opts.proxySocket !== null, extra: spec.env });
     const rlimits = ['--as=' + opts.memoryMb * 1024 * 1024, '--core=0', '--nofile=4096'];
     // RLIMIT_NPROC counts every process of the host uid: only meaningful with a uid of its own.
     if (runningAsRoot) rlimits.push(`--nproc=${opts.maxProcs}`);
@@ -61,12 +62,13 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
       systemLinks: links,
       files: { ...hostFiles.files, proxySocket: opts.proxySocket },
       workspaceDir: spec.course?.contentDir ?? null,
-      env,
+      sessionId: spec.sessionId,
       command: spec.command,
       tmpSizeBytes: 512 * 1024 * 1024,
       homeSizeBytes: 512 * 1024 * 1024,
     });
-    return { file: '/usr/bin/prlimit', args: [...rlimits, '--', bwrap.path!, ...args], env: { PATH: '/usr/bin:/bin' } };
+    // prlimit and bwrap pass this environment, and nothing else, on to the sandbox.
+    return { file: '/usr/bin/prlimit', args: [...rlimits, '--', bwrap.path!, ...args], env };
   }
 
   return {
