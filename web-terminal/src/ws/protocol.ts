@@ -38,7 +38,7 @@ export function parseControlMessage(text: string): ParseResult {
 }
 
 export type ServerMessageBody =
-  | { type: 'status'; state: SessionState | 'reconnecting'; message?: string; phase?: string; reason?: string }
+  | { type: 'status'; state: SessionState; message?: string; phase?: string; reason?: string }
   | { type: 'exit'; code: number | null; reason?: string }
   | ({ type: 'event' } & SessionEvent)
   | { type: 'error'; code: string; message: string }
