@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Identity } from '../types.ts';
 import { ApiError } from '../http/errors.ts';
 import { SandboxError } from '../runtime/types.ts';
-import type { SandboxSpec, SessionRuntime } from '../runtime/types.ts';
+import type { SandboxSpec, SessionRuntime, Terminal } from '../runtime/types.ts';
 import type { ServiceMetrics } from '../metrics.ts';
 import { Admission } from './admission.ts';
 import { newSessionId } from './ids.ts';
@@ -170,6 +170,15 @@ export class SessionManager {
     }, 10 * 60_000).unref();
   }
 
+  /** The session runs on `terminal` until the program exits (a runtime-given reason means it failed). */
+  private runOn(session: Session, terminal: Terminal): void {
+    terminal.onExit((exit) => {
+      const failed = exit.reason !== undefined && exit.reason !== 'exited';
+      void this.end(session.id, exit.reason ?? 'exited', failed ? 'failed' : 'ended', exit.code);
+    });
+    session.run(terminal);
+  }
+
   private sandboxSpec(session: Session, course: CourseRef | undefined): SandboxSpec {
     return {
       sessionId: session.id,
@@ -201,10 +210,7 @@ export class SessionManager {
         terminal.detach();
         return;
       }
-      terminal.onExit((exit) => {
-        void this.end(session.id, exit.reason ?? 'exited', exit.reason && exit.reason !== 'exited' ? 'failed' : 'ended', exit.code);
-      });
-      session.run(terminal);
+      this.runOn(session, terminal);
       this.opts.metrics.startSeconds.observe({ runtime: this.opts.runtime.kind }, (performance.now() - startedAt) / 1000);
       this.opts.logger.info({ sessionId: session.id, userHash: session.userHash, courseId: session.courseId }, 'session running');
     } catch (err) {
@@ -249,10 +255,7 @@ export class SessionManager {
         this.sessions.set(session.id, session);
         this.releases.set(session.id, this.admission.reserve(session.userHash));
         for (const listener of this.createdListeners) listener(session);
-        terminal.onExit((exit) => {
-          void this.end(session.id, exit.reason ?? 'exited', exit.reason && exit.reason !== 'exited' ? 'failed' : 'ended', exit.code);
-        });
-        session.run(terminal);
+        this.runOn(session, terminal);
         adopted.push(session.id);
       } catch (err) {
         this.opts.logger.warn({ err, sessionId: record.sessionId }, 'could not adopt a running sandbox; it will be removed');

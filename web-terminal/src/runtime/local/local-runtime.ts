@@ -49,6 +49,9 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
   const uids = new UidPool(opts.uidBase ?? 200_000, 10_000);
   const sandboxes = new Map<string, LocalSandbox>();
 
+  const unavailableReason = (): string | null =>
+    bwrap.available || opts.allowUnsandboxed ? null : `cannot start a sandbox: ${bwrap.problem ?? 'bubblewrap unavailable'}`;
+
   function argvFor(spec: SandboxSpec): { file: string; args: string[]; env: Record<string, string>; banner?: string } {
     // Unsandboxed, there is no forwarder: never point the CLI at whatever listens on the host's loopback.
     const env = sandboxEnv({ sessionId: spec.sessionId, credential: spec.credential, proxyAvailable: bwrap.available && opts.proxySocket !== null, extra: spec.env });
@@ -75,9 +78,8 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
     kind: 'local',
 
     async start(spec, { signal }): Promise<Terminal> {
-      if (!bwrap.available && !opts.allowUnsandboxed) {
-        throw new SandboxError('sandbox_unavailable', `cannot start a sandbox: ${bwrap.problem}`);
-      }
+      const unavailable = unavailableReason();
+      if (unavailable) throw new SandboxError('sandbox_unavailable', unavailable);
       if (signal.aborted) throw new SandboxError('aborted', 'session start was cancelled');
       const { file, args, env, banner } = argvFor(spec);
       const uid = runningAsRoot && bwrap.available ? uids.acquire() : null;
@@ -129,14 +131,12 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
       }));
     },
 
-    unavailableReason() {
-      return bwrap.available || opts.allowUnsandboxed ? null : `cannot start a sandbox: ${bwrap.problem}`;
-    },
+    unavailableReason,
 
     async health() {
-      if (bwrap.available) return { ok: true };
-      if (opts.allowUnsandboxed) return { ok: true, message: 'running UNSANDBOXED' };
-      return { ok: false, message: bwrap.problem ?? 'bubblewrap unavailable' };
+      const reason = unavailableReason();
+      if (reason) return { ok: false, message: reason };
+      return bwrap.available ? { ok: true } : { ok: true, message: 'running UNSANDBOXED' };
     },
 
     async close() {
