@@ -141,6 +141,14 @@ export class SessionManager {
     return [...this.sessions.values()];
   }
 
+  /**
+   * What the API proxy saw from the model's API for a session's requests: a reason code from the
+   * reason catalog (e.g. `upstream_unauthorized`), or null once requests succeed again.
+   */
+  reportUpstream(sessionId: string, reason: string | null): void {
+    this.sessions.get(sessionId)?.reportUpstream(reason);
+  }
+
   /** Ends a session and resolves once its sandbox is gone. Safe to call any number of times. */
   end(id: string, reason: string, state: 'ended' | 'failed' = 'ended', exitCode: number | null = null): Promise<void> {
     const inProgress = this.ending.get(id);

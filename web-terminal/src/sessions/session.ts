@@ -4,6 +4,7 @@ import type { SessionEvent, SessionState, SessionView } from '../types.ts';
 import { CloseCode } from '../ws/protocol.ts';
 import type { ServerMessageBody } from '../ws/protocol.ts';
 import { Scrollback } from './scrollback.ts';
+import { describeReason } from '../../public/reasons.js';
 import type { Viewer } from './viewer.ts';
 
 const MAX_PENDING_EVENTS = 32;
@@ -48,6 +49,7 @@ export class Session {
   private readonly pendingEvents: SessionEvent[] = [];
   private readonly pauseReasons = new Set<PauseReason>();
   private lastStatus: ServerMessageBody | null = null;
+  private upstreamReason: string | null = null;
   /** The viewer's last requested size, applied when the terminal arrives (resizes can precede it). */
   private size: { cols: number; rows: number } | null = null;
   private readonly outputListeners: Array<(chunk: Buffer) => void> = [];
@@ -209,6 +211,13 @@ export class Session {
     this.setPaused('browser', paused);
   }
 
+  /** The model's API refuses or fails this session's requests (reason), or works again (null). */
+  reportUpstream(reason: string | null): void {
+    if (this._state !== 'running' || this.upstreamReason === reason) return;
+    this.upstreamReason = reason;
+    this.sendStatus(reason ? { type: 'status', state: 'running', reason, message: describeReason(reason) } : { type: 'status', state: 'running' });
+  }
+
   emitEvent(event: SessionEvent): void {
     if (this.viewer) {
       this.viewer.sendControl({ type: 'event', ...event });
@@ -249,16 +258,3 @@ export class Session {
     if (!isPaused && wasPaused) this.terminal?.resume();
   }
 }
-
-const reasonText: Record<string, string> = {
-  deleted: 'the session was ended',
-  expired: 'the session reached its time limit',
-  idle: 'the session was idle for too long',
-  exited: 'the program exited',
-  shutdown: 'the server is shutting down',
-};
-
-export function describeReason(reason: string): string {
-  return reasonText[reason] ?? reason.replaceAll('_', ' ');
-}
-

@@ -1,0 +1,2 @@
+export declare const REASONS: Readonly<Record<string, string>>;
+export declare function describeReason(code: string | null | undefined): string;
