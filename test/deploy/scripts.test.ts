@@ -94,6 +94,62 @@ test('setup-kubeconfig.sh refuses input that is not a kubeconfig and a host with
   assert.match(odd.stderr, /invalid host/);
 }));
 
+interface SshRun { status: number | null; stdout: string; stderr: string; sshArgs: string; dirAfter: string[] }
+
+/** Runs setup-kubeconfig.sh over a stubbed ssh (the real kubectl checks the result). */
+function runSetupOverSsh(dir: string, sshBody: string, extraArgs: string[] = []): SshRun {
+  const bin = join(dir, 'bin');
+  spawnSync('mkdir', ['-p', bin, join(dir, 'kube')]);
+  writeExecutable(join(bin, 'ssh'), `printf '%s\\n' "$*" >>"${join(dir, 'ssh-args')}"\n${sshBody}`);
+  const output = join(dir, 'kube', 'claudecode.yaml');
+  const run = spawnSync(join(scriptsDir, 'setup-kubeconfig.sh'), ['--host', '192.168.1.10', '--ssh-user', 'admin', '--output', output, ...extraArgs], {
+    encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+  });
+  let sshArgs = '';
+  try { sshArgs = readFileSync(join(dir, 'ssh-args'), 'utf8'); } catch { /* ssh never ran */ }
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr, sshArgs, dirAfter: readdirSync(join(dir, 'kube')).sort() };
+}
+
+test('setup-kubeconfig.sh reads over ssh without a terminal, with sudo -n, and writes a checked kubeconfig', () => withTempDir((dir) => {
+  writeFileSync(join(dir, 'k3s.yaml'), k3sKubeconfig.replace(/\n/g, '\r\n'));
+  const run = runSetupOverSsh(dir, `cat '${join(dir, 'k3s.yaml')}'`);
+  assert.equal(run.status, 0, run.stderr);
+  assert.doesNotMatch(run.sshArgs, /(^|\s)-t(\s|$)/, 'no terminal: a prompt would land in the file');
+  assert.match(run.sshArgs, /admin@192\.168\.1\.10 sudo -n cat \/etc\/rancher\/k3s\/k3s\.yaml/);
+  assert.deepEqual(run.dirAfter, ['claudecode.yaml'], 'no temp file left beside it');
+  const output = join(dir, 'kube', 'claudecode.yaml');
+  assert.equal(statSync(output).mode & 0o777, 0o600);
+  const view = spawnSync('kubectl', ['config', 'view', '--kubeconfig', output, '-o', 'jsonpath={.current-context} {.clusters[0].cluster.server}'], { encoding: 'utf8' });
+  assert.equal(view.stdout, 'claudecode https://192.168.1.10:6443', view.stderr);
+}));
+
+test('setup-kubeconfig.sh says what to do when sudo wants a password, and writes nothing', () => withTempDir((dir) => {
+  const run = runSetupOverSsh(dir, 'echo "sudo: a password is required" >&2; exit 1');
+  assert.notEqual(run.status, 0);
+  assert.match(run.stderr, /sudo on 192\.168\.1\.10 wants a password/);
+  assert.match(run.stderr, /--from-file/);
+  assert.match(run.stderr, /NOPASSWD/);
+  assert.deepEqual(run.dirAfter, [], 'nothing written, not even a temp file');
+  assert.doesNotMatch(run.stdout, /wrote/);
+}));
+
+test('setup-kubeconfig.sh never replaces a good kubeconfig with a prompt or a truncated file', () => withTempDir((dir) => {
+  spawnSync('mkdir', ['-p', join(dir, 'kube')]);
+  const output = join(dir, 'kube', 'claudecode.yaml');
+  writeFileSync(output, 'the previous, working kubeconfig\n');
+  for (const body of [
+    "printf '[sudo] password for admin: '",
+    `head -c 200 <<'EOF'\n${k3sKubeconfig}EOF`,
+    "echo 'Last login: Mon Nov 30 from 10.0.0.2'",
+  ]) {
+    const run = runSetupOverSsh(dir, body, ['--force']);
+    assert.notEqual(run.status, 0, `${body}: ${run.stdout}`);
+    assert.match(run.stderr, /nothing written/, run.stderr);
+    assert.deepEqual(run.dirAfter, ['claudecode.yaml']);
+    assert.equal(readFileSync(output, 'utf8'), 'the previous, working kubeconfig\n');
+  }
+}));
+
 // ---- build-images.sh ---------------------------------------------------------------------------
 
 test('build-images.sh builds from the repository root and imports into k3s containerd', () => {
