@@ -32,7 +32,7 @@ test('shellcheck passes on every script in scripts/', () => {
   for (const expected of ['build-images.sh', 'setup-kubeconfig.sh', 'verify-node.sh']) {
     assert.ok(scripts.some((s) => s.endsWith(`/${expected}`)), `scripts/${expected} is missing`);
   }
-  const result = spawnSync('shellcheck', ['--severity=style', ...scripts], { encoding: 'utf8' });
+  const result = spawnSync('shellcheck', ['-x', '--severity=style', ...scripts], { encoding: 'utf8' });
   assert.equal(result.status, 0, result.stdout + result.stderr);
 });
 
@@ -94,6 +94,62 @@ test('setup-kubeconfig.sh refuses input that is not a kubeconfig and a host with
   assert.match(odd.stderr, /invalid host/);
 }));
 
+interface SshRun { status: number | null; stdout: string; stderr: string; sshArgs: string; dirAfter: string[] }
+
+/** Runs setup-kubeconfig.sh over a stubbed ssh (the real kubectl checks the result). */
+function runSetupOverSsh(dir: string, sshBody: string, extraArgs: string[] = []): SshRun {
+  const bin = join(dir, 'bin');
+  spawnSync('mkdir', ['-p', bin, join(dir, 'kube')]);
+  writeExecutable(join(bin, 'ssh'), `printf '%s\\n' "$*" >>"${join(dir, 'ssh-args')}"\n${sshBody}`);
+  const output = join(dir, 'kube', 'claudecode.yaml');
+  const run = spawnSync(join(scriptsDir, 'setup-kubeconfig.sh'), ['--host', '192.168.1.10', '--ssh-user', 'admin', '--output', output, ...extraArgs], {
+    encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+  });
+  let sshArgs = '';
+  try { sshArgs = readFileSync(join(dir, 'ssh-args'), 'utf8'); } catch { /* ssh never ran */ }
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr, sshArgs, dirAfter: readdirSync(join(dir, 'kube')).sort() };
+}
+
+test('setup-kubeconfig.sh reads over ssh without a terminal, with sudo -n, and writes a checked kubeconfig', () => withTempDir((dir) => {
+  writeFileSync(join(dir, 'k3s.yaml'), k3sKubeconfig.replace(/\n/g, '\r\n'));
+  const run = runSetupOverSsh(dir, `cat '${join(dir, 'k3s.yaml')}'`);
+  assert.equal(run.status, 0, run.stderr);
+  assert.doesNotMatch(run.sshArgs, /(^|\s)-t(\s|$)/, 'no terminal: a prompt would land in the file');
+  assert.match(run.sshArgs, /admin@192\.168\.1\.10 sudo -n cat \/etc\/rancher\/k3s\/k3s\.yaml/);
+  assert.deepEqual(run.dirAfter, ['claudecode.yaml'], 'no temp file left beside it');
+  const output = join(dir, 'kube', 'claudecode.yaml');
+  assert.equal(statSync(output).mode & 0o777, 0o600);
+  const view = spawnSync('kubectl', ['config', 'view', '--kubeconfig', output, '-o', 'jsonpath={.current-context} {.clusters[0].cluster.server}'], { encoding: 'utf8' });
+  assert.equal(view.stdout, 'claudecode https://192.168.1.10:6443', view.stderr);
+}));
+
+test('setup-kubeconfig.sh says what to do when sudo wants a password, and writes nothing', () => withTempDir((dir) => {
+  const run = runSetupOverSsh(dir, 'echo "sudo: a password is required" >&2; exit 1');
+  assert.notEqual(run.status, 0);
+  assert.match(run.stderr, /sudo on 192\.168\.1\.10 wants a password/);
+  assert.match(run.stderr, /--from-file/);
+  assert.match(run.stderr, /NOPASSWD/);
+  assert.deepEqual(run.dirAfter, [], 'nothing written, not even a temp file');
+  assert.doesNotMatch(run.stdout, /wrote/);
+}));
+
+test('setup-kubeconfig.sh never replaces a good kubeconfig with a prompt or a truncated file', () => withTempDir((dir) => {
+  spawnSync('mkdir', ['-p', join(dir, 'kube')]);
+  const output = join(dir, 'kube', 'claudecode.yaml');
+  writeFileSync(output, 'the previous, working kubeconfig\n');
+  for (const body of [
+    "printf '[sudo] password for admin: '",
+    `head -c 200 <<'EOF'\n${k3sKubeconfig}EOF`,
+    "echo 'Last login: Mon Nov 30 from 10.0.0.2'",
+  ]) {
+    const run = runSetupOverSsh(dir, body, ['--force']);
+    assert.notEqual(run.status, 0, `${body}: ${run.stdout}`);
+    assert.match(run.stderr, /nothing written/, run.stderr);
+    assert.deepEqual(run.dirAfter, ['claudecode.yaml']);
+    assert.equal(readFileSync(output, 'utf8'), 'the previous, working kubeconfig\n');
+  }
+}));
+
 // ---- build-images.sh ---------------------------------------------------------------------------
 
 test('build-images.sh builds from the repository root and imports into k3s containerd', () => {
@@ -119,92 +175,3 @@ test('build-images.sh defaults the tag to the version in package.json', () => {
   assert.doesNotMatch(run.stdout, /ctr images import/);
 });
 
-// ---- verify-node.sh ----------------------------------------------------------------------------
-
-interface FakeCluster {
-  nodeArgs?: string; notReadyNode?: boolean; secretKeys?: string; gpu?: boolean;
-  onNode?: { images: string[]; kubeRouterChains: boolean };
-}
-
-/** A fake kubectl answering exactly the queries verify-node.sh makes. */
-function fakeKubectl(c: FakeCluster): string {
-  return `
-args="$*"
-case "$args" in
-  "version") echo "Server Version: v1.33.1+k3s1" ;;
-  "get nodes -o jsonpath={range .items[*]}{.metadata.name}={.status.conditions"*) echo "node1=True"; ${c.notReadyNode ? 'echo "node2=False"' : ':'} ;;
-  "-n kube-system get deployment coredns -o jsonpath={.status.readyReplicas}") echo 1 ;;
-  "get nodes -o jsonpath={.items[*].metadata.annotations.k3s"*) echo '${c.nodeArgs ?? '["server","--write-kubeconfig-mode","0600"]'}' ;;
-  "get storageclass local-path"|"get ingressclass traefik"|"get namespace claudecode-system"|"get namespace claudecode-sandboxes") echo found ;;
-  "get namespace claudecode-sandboxes -o jsonpath="*) echo restricted ;;
-  "-n claudecode-system get secret claudecode-secrets -o go-template="*) echo "${c.secretKeys ?? 'anthropic-api-key proxy-shared-secret '}" ;;
-  "-n claudecode-system get deployment "*" -o jsonpath={.status.readyReplicas}") echo 1 ;;
-  "get nodes -o jsonpath={range .items[*]}{.metadata.name}={.status.allocatable"*) ${c.gpu ? 'echo "node1=1"' : 'echo "node1="'} ;;
-  "get runtimeclass nvidia") ${c.gpu ? 'echo found' : 'exit 1'} ;;
-  *) echo "fake kubectl: unexpected: $args" >&2; exit 1 ;;
-esac`;
-}
-
-function runVerify(c: FakeCluster): { status: number | null; stdout: string; stderr: string } {
-  return withTempDir((dir) => {
-    writeExecutable(join(dir, 'kubectl'), fakeKubectl(c));
-    if (c.onNode) {
-      writeExecutable(join(dir, 'k3s'), `[ "$*" = "ctr images list -q" ] && printf '%s\\n' ${c.onNode.images.map((i) => `'${i}'`).join(' ')}`);
-      writeExecutable(join(dir, 'iptables'), c.onNode.kubeRouterChains ? 'echo "-N KUBE-ROUTER-FORWARD"' : 'echo "-N INPUT"');
-    }
-    // Only the fakes and the basic tools: no real k3s, kubectl or nvidia-smi from the machine.
-    const bin = join(dir, 'sysbin');
-    spawnSync('mkdir', [bin]);
-    for (const tool of ['bash', 'env', 'sed', 'grep', 'head', 'tr', 'wc', 'id', 'dirname', 'cat']) {
-      const real = spawnSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
-      if (real) spawnSync('ln', ['-s', real, join(bin, tool)]);
-    }
-    const run = spawnSync(join(scriptsDir, 'verify-node.sh'), ['--tag', '0.1.0'], { encoding: 'utf8', env: { PATH: `${dir}:${bin}`, HOME: dir } });
-    return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-  });
-}
-
-const lines = (out: string, kind: 'PASS' | 'FAIL' | 'SKIP') => out.split('\n').filter((l) => l.startsWith(kind));
-
-test('verify-node.sh passes a healthy cluster, one line per check, GPU and images skipped off the node', () => {
-  const run = runVerify({});
-  assert.equal(run.status, 0, run.stdout + run.stderr);
-  assert.deepEqual(lines(run.stdout, 'FAIL'), []);
-  for (const check of ['api-server', 'node-ready', 'coredns', 'network-policy', 'storage', 'ingress', 'namespace-system', 'namespace-sandboxes', 'secret', 'deployment-web-terminal', 'deployment-api-proxy']) {
-    assert.ok(lines(run.stdout, 'PASS').some((l) => l.startsWith(`PASS  ${check}:`)), `no PASS line for ${check}\n${run.stdout}`);
-  }
-  assert.ok(lines(run.stdout, 'SKIP').some((l) => l.startsWith('SKIP  gpu:')));
-  assert.ok(lines(run.stdout, 'SKIP').some((l) => l.startsWith('SKIP  images:')));
-  assert.match(run.stdout, /verify-node: 11 checks passed, 0 failed, 2 skipped/);
-});
-
-test('verify-node.sh fails when k3s runs without its network policy controller', () => {
-  const run = runVerify({ nodeArgs: '["server","--disable-network-policy"]' });
-  assert.equal(run.status, 1);
-  assert.ok(lines(run.stdout, 'FAIL').some((l) => l.startsWith('FAIL  network-policy:') && l.includes('NOT enforced')), run.stdout);
-});
-
-test('verify-node.sh names missing Secret keys without printing any value, and a node that is not Ready', () => {
-  const run = runVerify({ secretKeys: 'proxy-shared-secret ', notReadyNode: true });
-  assert.equal(run.status, 1);
-  const fails = lines(run.stdout, 'FAIL');
-  assert.ok(fails.some((l) => l.startsWith('FAIL  secret:') && l.includes('anthropic-api-key')), run.stdout);
-  assert.ok(fails.some((l) => l.startsWith('FAIL  node-ready:') && l.includes('node2')), run.stdout);
-});
-
-test('verify-node.sh on the node checks imported images and the kube-router chains', () => {
-  const ok = runVerify({ onNode: { images: ['docker.io/claudecode/web-terminal:0.1.0', 'docker.io/claudecode/api-proxy:0.1.0', 'docker.io/claudecode/sandbox:0.1.0'], kubeRouterChains: true } });
-  assert.equal(ok.status, 0, ok.stdout);
-  assert.equal(lines(ok.stdout, 'PASS').filter((l) => l.startsWith('PASS  image-')).length, 3);
-  const missing = runVerify({ onNode: { images: ['docker.io/claudecode/web-terminal:0.1.0', 'docker.io/claudecode/sandbox:0.0.9'], kubeRouterChains: false } });
-  assert.equal(missing.status, 1);
-  const fails = lines(missing.stdout, 'FAIL').map((l) => l.split(':')[0]);
-  assert.deepEqual(fails.sort(), ['FAIL  image-api-proxy', 'FAIL  image-sandbox', 'FAIL  network-policy']);
-});
-
-test('verify-node.sh checks the RuntimeClass and GPU resources when a node has GPUs', () => {
-  const run = runVerify({ gpu: true });
-  assert.equal(run.status, 0, run.stdout);
-  assert.ok(lines(run.stdout, 'PASS').some((l) => l.startsWith('PASS  gpu-runtimeclass:')));
-  assert.ok(lines(run.stdout, 'PASS').some((l) => l.startsWith('PASS  gpu-allocatable:') && l.includes('node1=1')));
-});

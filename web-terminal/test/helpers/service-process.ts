@@ -24,7 +24,10 @@ export async function spawnService(env: Record<string, string>): Promise<Service
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start: ${out}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // a start that never finishes must not keep the test file alive
+      reject(new Error(`service did not start: ${out}`));
+    }, 30_000);
     const check = () => {
       const match = /ready at (http:\/\/\S+)/.exec(out);
       if (match) {
@@ -39,6 +42,12 @@ export async function spawnService(env: Record<string, string>): Promise<Service
     });
   });
   return { url, child, output: () => out, exited };
+}
+
+/** For `finally`: kills the service if a failed assertion left it running, and waits for its exit. */
+export async function stopServiceProcess(service: ServiceProcess): Promise<void> {
+  if (service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
+  await service.exited;
 }
 
 /** Live processes whose command line mentions `text` (e.g. a session id in bubblewrap's arguments). */

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { waitUntil } from '../helpers/processes.ts';
-import { processesMentioning, spawnService } from '../helpers/service-process.ts';
+import { processesMentioning, spawnService, stopServiceProcess } from '../helpers/service-process.ts';
 import { openTerminal, wsUrl } from '../helpers/terminal-client.ts';
 
 async function createSession(url: string): Promise<{ id: string; wsUrl: string }> {
@@ -12,8 +12,9 @@ async function createSession(url: string): Promise<{ id: string; wsUrl: string }
 }
 
 describe('service process', () => {
-  it('on SIGTERM stops intake, tells the viewer, ends sandboxes and exits 0 with no process left', async () => {
+  it('on SIGTERM stops intake, tells the viewer, ends sandboxes and exits 0 with no process left', async (t) => {
     const service = await spawnService({ SESSION_COMMAND: 'echo up; exec sleep 1000' });
+    t.after(() => stopServiceProcess(service));
     // Run from the repository root like `npm start`: the default COURSES_DIR finds the sample course.
     const courses = (await (await fetch(`${service.url}/api/courses`)).json()) as { courses: Array<{ id: string }> };
     assert.ok(courses.courses.some((c) => c.id === 'attention-is-all-you-need'));
@@ -29,8 +30,9 @@ describe('service process', () => {
     assert.deepEqual(processesMentioning(session.id), []);
   });
 
-  it('sandboxes die with the service even when it is killed with SIGKILL', async () => {
+  it('sandboxes die with the service even when it is killed with SIGKILL', async (t) => {
     const service = await spawnService({ SESSION_COMMAND: 'echo up; exec sleep 1000' });
+    t.after(() => stopServiceProcess(service));
     const session = await createSession(service.url);
     const term = await openTerminal(wsUrl(service.url, session.wsUrl));
     await term.waitFor('up');

@@ -1,7 +1,7 @@
 // The Kubernetes runtime behind the real service: REST + browser WebSocket against the fake
 // kube-apiserver, through the real @kubernetes/client-node.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.ts';
@@ -17,8 +17,9 @@ const SECRET = 'kubernetes-service-test-shared-secret-0123456789';
 
 async function startOnFake(fake: FakeKubeApiserver, env: Record<string, string> = {}): Promise<Service> {
   const fullEnv = {
-    RUNTIME: 'kubernetes', PROXY_SHARED_SECRET: SECRET, SANDBOX_ENTRYPOINT: '', K8S_API_TIMEOUT_SECONDS: '3',
-    START_TIMEOUT_SECONDS: '20', MAX_SESSIONS: '4', MAX_SESSIONS_PER_USER: '4', SESSION_CREATES_PER_MINUTE: '1000',
+    // Generous limits: on a loaded machine a slow API call must not fail a start (and free a slot).
+    RUNTIME: 'kubernetes', PROXY_SHARED_SECRET: SECRET, SANDBOX_ENTRYPOINT: '', K8S_API_TIMEOUT_SECONDS: '15',
+    START_TIMEOUT_SECONDS: '90', MAX_SESSIONS: '4', MAX_SESSIONS_PER_USER: '4', SESSION_CREATES_PER_MINUTE: '1000',
     SESSION_COMMAND: 'echo pod-ready; exec bash --norc --noprofile -i', ...env,
   };
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DB_PATH: ':memory:', LOG_LEVEL: 'silent', ...fullEnv });
@@ -30,10 +31,11 @@ const managedPods = (fake: FakeKubeApiserver) => fake.pods().filter((p) => p.met
 
 describe('kubernetes runtime behind the service', () => {
   let fake: FakeKubeApiserver;
-  before(async () => {
+  // A fresh fake per test: a failed test's pods must not leak into the next one.
+  beforeEach(async () => {
     fake = await startFakeKubeApiserver();
   });
-  after(async () => {
+  afterEach(async () => {
     await fake.close();
   });
 
@@ -115,8 +117,9 @@ describe('kubernetes runtime behind the service', () => {
     }
   });
 
-  it('after a restart, adopts running pods (same program) and removes pods no session owns', async () => {
+  it('after a restart, adopts running pods (same program) and removes pods no session owns', async (t) => {
     const first = await startOnFake(fake);
+    t.after(() => first.close()); // closing twice is harmless; a failed assertion must not leave it open
     const created = await api(first, 'POST', '/api/sessions', {});
     const id = created.body.id as string;
     const term = await openTerminal(wsUrl(first.url, created.body.wsUrl as string));
