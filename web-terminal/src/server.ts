@@ -82,6 +82,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
         allowUnsandboxed: config.ALLOW_UNSANDBOXED,
         memoryMb: config.LOCAL_SANDBOX_MEMORY_MB,
         maxProcs: config.LOCAL_SANDBOX_MAX_PROCS,
+        cpus: config.LOCAL_SANDBOX_CPUS,
       });
     }
     const { createKubernetesRuntime } = await import('./runtime/kubernetes/runtime.ts');
