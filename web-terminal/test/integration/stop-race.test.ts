@@ -1,6 +1,7 @@
 // A DELETE at any moment, 0 ms to 2 s after the POST (while the sandbox is still being made included),
 // leaves nothing behind: no sandbox process and no cgroup locally, no pod on Kubernetes.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,8 +21,9 @@ function delays(count: number, seed: number, maxMs: number): number[] {
   let state = seed;
   return Array.from({ length: count }, (_, i) => {
     state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-    // Every tenth pair deletes at once: the stop races the sandbox being made.
-    return i % 10 === 0 ? 0 : state % maxMs;
+    // Every tenth pair deletes at once, and half of them within 300 ms: the stop races the sandbox being made.
+    if (i % 10 === 0) return 0;
+    return i % 2 === 0 ? state % Math.min(300, maxMs) : state % maxMs;
   });
 }
 
@@ -69,6 +71,24 @@ describe('race-free stop, local runtime', () => {
     const bases = [layout.v2?.dir, ...Object.values(layout.v1)].filter((d): d is string => d !== undefined).map((d) => join(d, 'claudecode-sandboxes'));
     const leftCgroups = ids.flatMap((id) => bases.map((b) => join(b, `session-${id}`))).filter((dir) => existsSync(dir));
     assert.deepEqual(leftCgroups, [], 'every sandbox cgroup was removed');
+  });
+
+  it('kills a sandbox process the process tree no longer leads to (an init reparented away)', { timeout: 60_000 }, async () => {
+    const created = await api(service, 'POST', '/api/sessions', {});
+    const id = created.body.id as string;
+    await waitUntil(() => processesMentioning(id).length > 0, 10_000, 'the sandbox running');
+    // What a sandbox's init looks like once bubblewrap's outer process is gone: not a child of the service,
+    // carrying the session's marker in its arguments.
+    const straggler = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e9)', '--', 'CLAUDECODE_SESSION_ID', id], { detached: true, stdio: 'ignore' });
+    const gone = new Promise((resolve) => straggler.once('exit', resolve));
+    try {
+      await waitUntil(() => processesMentioning(id).includes(straggler.pid!), 10_000, 'the straggler running');
+      assert.equal((await api(service, 'DELETE', `/api/sessions/${id}`)).status, 204);
+      assert.deepEqual(processesMentioning(id), [], 'nothing of the sandbox survives its DELETE');
+      await gone;
+    } finally {
+      straggler.kill('SIGKILL');
+    }
   });
 });
 
