@@ -178,7 +178,8 @@ test('metrics-scrape component: Prometheus may reach both services on their metr
   const cluster = clusterFrom(renderComposed(['overlays/production'], ['components/metrics-scrape']));
   assert.ok(isAllowed(cluster, { from: prometheus, to: proxy, port: 9090 }));
   assert.ok(!isAllowed(cluster, { from: prometheus, to: proxy, port: 8080 }), 'api-proxy metrics are on 9090: its API port stays closed');
-  assert.ok(isAllowed(cluster, { from: prometheus, to: web, port: 3000 }));
+  assert.ok(isAllowed(cluster, { from: prometheus, to: web, port: 9090 }));
+  assert.ok(!isAllowed(cluster, { from: prometheus, to: web, port: 3000 }), 'web-terminal metrics are on 9090: its public port stays closed to Prometheus');
   assert.ok(!isAllowed(cluster, { from: prometheus, to: sandbox, port: 8080 }));
   assert.ok(!isAllowed(cluster, { from: pod('monitoring', { 'app.kubernetes.io/name': 'grafana' }), to: proxy, port: 9090 }));
   assert.ok(!isAllowed(cluster, { from: sandbox, to: proxy, port: 9090 }));

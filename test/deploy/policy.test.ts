@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dig, find, findKustomizations, imagesOf, manifestsDir, parseObjects, podSpecOf, rendered, repoRoot, type KubeObject } from './render.ts';
 import { parseQuantity } from './quantity.ts';
-import { configShape, loadConfig } from '../../web-terminal/src/config.ts';
+import { ConfigError, configSchema, configShape, loadConfig } from '../../web-terminal/src/config.ts';
 import { authConfigProblems } from '../../web-terminal/src/auth/safety.ts';
 import { loadProxyConfig } from '../../api-proxy/src/config.ts';
 
@@ -93,7 +93,10 @@ for (const overlay of overlays) {
 test('the base alone would not start with trusted-header: it leaves the trusted proxies to the overlay', () => {
   const data = configData(rendered('base'), 'web-terminal-config');
   assert.equal(data.AUTH_MODE, 'trusted-header');
-  const problems = authConfigProblems(loadConfig(data));
+  // The one validation of loadConfig reports it (with every other problem), and so do the auth rules alone.
+  assert.throws(() => loadConfig({ ...data, PROXY_SHARED_SECRET_FILE: '/var/run/secrets/claudecode/proxy-shared-secret' }),
+    (err: unknown) => err instanceof ConfigError && err.problems.length === 1 && err.problems[0]!.startsWith('AUTH_TRUSTED_PROXIES'));
+  const problems = authConfigProblems(configSchema.parse(data));
   assert.ok(problems.some((p) => p.startsWith('AUTH_TRUSTED_PROXIES')), problems.join('\n'));
 });
 
@@ -186,7 +189,7 @@ for (const overlay of overlays) {
   test(`${overlay}: both services have probes, resources, a writable /tmp only, and scrape annotations`, () => {
     const objects = rendered(overlay);
     // [name, service port, metrics port, the named port the probes use]
-    for (const [name, port, metricsPort, probePort] of [['web-terminal', 3000, 3000, 'http'], ['api-proxy', 8080, 9090, 'metrics']] as const) {
+    for (const [name, port, metricsPort, probePort] of [['web-terminal', 3000, 9090, 'http'], ['api-proxy', 8080, 9090, 'metrics']] as const) {
       const deployment = find(objects, 'Deployment', name, 'claudecode-system');
       const [c] = containersOf(deployment);
       assert.ok(c);

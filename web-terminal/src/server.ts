@@ -1,7 +1,6 @@
 // Composition root: config -> logger/metrics -> runtime (+ local proxy) -> session manager -> routes -> WebSocket.
 // Owns the order of start-up and of graceful shutdown; nothing else lives here.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -9,11 +8,15 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { issueSessionCredential } from 'api-proxy';
 import type { Config } from './config.ts';
+import { readSharedSecret } from './config/shared-secret.ts';
 import { identityMiddleware } from './auth/authenticator.ts';
 import { createAuth } from './auth/index.ts';
 import type { Auth } from './auth/index.ts';
 import { getIdentity } from './auth/identity.ts';
 import { ApiError, errorHandler } from './http/errors.ts';
+import { createHostAllowlist, hostGuard } from './http/host-allowlist.ts';
+import { startMetricsServer } from './http/metrics-server.ts';
+import type { MetricsServer } from './http/metrics-server.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { startLocalProxy } from './local-proxy.ts';
 import type { LocalProxy } from './local-proxy.ts';
@@ -40,6 +43,8 @@ import { attachTerminalBridge } from './ws/terminal-bridge.ts';
 export interface Service {
   url: string;
   port: number;
+  /** Where /metrics is served (its own listener), or null when METRICS_PORT is unset. */
+  metricsUrl: string | null;
   manager: SessionManager;
   runtime: SessionRuntime;
   metrics: ServiceMetrics;
@@ -55,18 +60,11 @@ export interface ServiceOverrides {
   proxyEnv?: NodeJS.ProcessEnv;
 }
 
-function readSharedSecret(config: Config): string | undefined {
-  if (config.PROXY_SHARED_SECRET) return config.PROXY_SHARED_SECRET;
-  if (config.PROXY_SHARED_SECRET_FILE) return readFileSync(config.PROXY_SHARED_SECRET_FILE, 'utf8').trim();
-  return undefined;
-}
-
 export async function startService(config: Config, overrides: ServiceOverrides = {}): Promise<Service> {
   const logger = overrides.logger ?? pino({ level: config.LOG_LEVEL, redact: ['req.headers.authorization', 'req.headers.cookie', '*.credential', '*.token', '*.ticket'] });
   const metrics = createMetrics();
-  const secret = readSharedSecret(config) ?? (config.RUNTIME === 'local' ? randomBytes(32).toString('base64url') : undefined);
-  if (!secret) throw new Error('PROXY_SHARED_SECRET or PROXY_SHARED_SECRET_FILE is required with RUNTIME=kubernetes');
-  if (Buffer.byteLength(secret) < 32) throw new Error('PROXY_SHARED_SECRET must be at least 32 bytes (the api-proxy refuses shorter ones)');
+  // loadConfig checked the secret rules: what remains is generating one in local mode.
+  const secret = readSharedSecret(config) ?? randomBytes(32).toString('base64url');
 
   // Auth first: a bad auth setting must stop start-up before anything is opened.
   const auth = overrides.auth ?? createAuth(config, logger.child({ component: 'auth' }));
@@ -84,6 +82,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
         allowUnsandboxed: config.ALLOW_UNSANDBOXED,
         memoryMb: config.LOCAL_SANDBOX_MEMORY_MB,
         maxProcs: config.LOCAL_SANDBOX_MAX_PROCS,
+        cpus: config.LOCAL_SANDBOX_CPUS,
       });
     }
     const { createKubernetesRuntime } = await import('./runtime/kubernetes/runtime.ts');
@@ -112,9 +111,10 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  const hosts = createHostAllowlist({ allowedOrigins: config.ALLOWED_ORIGINS, allowedHosts: config.ALLOWED_HOSTS });
+  app.use(hostGuard(hosts, { exemptPaths: ['/healthz', '/readyz'] }));
   app.use(securityHeaders({ allowedOrigins: config.ALLOWED_ORIGINS }));
   app.use(createHealthRoutes({
-    registry: metrics.registry,
     isShuttingDown: () => shuttingDown,
     checks: [
       { name: 'runtime', check: () => runtime.health() },
@@ -147,6 +147,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     logger: logger.child({ component: 'terminal-bridge' }),
     metrics,
     allowedOrigins: config.ALLOWED_ORIGINS,
+    hosts,
     maxMessageBytes: config.WS_MAX_MESSAGE_BYTES,
     authenticateUpgrade: (req, sessionId, url) => auth.authenticateUpgrade(req, sessionId, url),
   });
@@ -156,6 +157,13 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     server.listen(config.PORT, config.HOST, () => resolveListen());
   });
   const port = (server.address() as AddressInfo).port;
+  let metricsServer: MetricsServer | null = null;
+  try {
+    if (config.METRICS_PORT !== undefined) metricsServer = await startMetricsServer({ registry: metrics.registry, host: config.METRICS_HOST, port: config.METRICS_PORT });
+  } catch (err) {
+    server.close();
+    throw err;
+  }
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
   logger.info({ url, runtime: runtime.kind }, 'web-terminal listening');
 
@@ -163,6 +171,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   return {
     url,
     port,
+    metricsUrl: metricsServer?.url ?? null,
     manager,
     runtime,
     metrics,
@@ -171,6 +180,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       closing ??= (async () => {
         shuttingDown = true;
         server.close();
+        await metricsServer?.close();
         await manager.shutdown({ stopSandboxes: runtime.kind === 'local' });
         bridge.close();
         await runtime.close();

@@ -14,15 +14,18 @@ export function cleanUserId(value: unknown): string | null {
   return id;
 }
 
-/** The first usable display name among the candidates, shortened; `fallback` when there is none. */
-export function pickDisplayName(candidates: unknown[], fallback: string): string {
+/**
+ * The first usable display name among the candidates, shortened; empty when there is none. Never the
+ * user id: display names are what administrators see of other users (docs/auth.md).
+ */
+export function pickDisplayName(candidates: unknown[]): string {
   for (const candidate of candidates) {
     if (typeof candidate !== 'string') continue;
     // eslint-disable-next-line no-control-regex
     const name = candidate.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '').trim();
     if (name) return name.length > MAX_DISPLAY_NAME ? `${name.slice(0, MAX_DISPLAY_NAME - 1)}…` : name;
   }
-  return fallback.slice(0, MAX_DISPLAY_NAME);
+  return '';
 }
 
 export function makeIdentity(userId: string, displayName: string, isAdmin: boolean): Identity {

@@ -5,12 +5,13 @@ import type { IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import { ConfigError } from '../config.ts';
+import { ConfigError } from '../config/errors.ts';
 import type { Identity } from '../types.ts';
 import { localUserAuthenticator } from './authenticator.ts';
 import type { Authenticator } from './authenticator.ts';
 import { parseAddressRanges } from './cidr.ts';
 import { refuseCrossSiteWrites } from './cross-site.ts';
+import { createHostAllowlist } from '../http/host-allowlist.ts';
 import { makeIdentity } from './identity-values.ts';
 import { jwtAuthenticator, keySetFromJson, keySetFromUrl, secretKeys } from './jwt.ts';
 import type { JwtKeys } from './jwt.ts';
@@ -72,7 +73,8 @@ export function makeAuthenticator(config: Config, logger: Logger): Authenticator
 
 export function createAuth(config: Config, logger: Logger): Auth {
   assertAuthConfigSafe(config);
-  const authenticator = refuseCrossSiteWrites(makeAuthenticator(config, logger), config.ALLOWED_ORIGINS);
+  const authenticator = refuseCrossSiteWrites(makeAuthenticator(config, logger), config.ALLOWED_ORIGINS,
+    createHostAllowlist({ allowedOrigins: config.ALLOWED_ORIGINS, allowedHosts: config.ALLOWED_HOSTS }));
   const tickets = new TicketStore({ ttlSeconds: config.AUTH_TICKET_TTL_SECONDS });
   // What a ticket presented on the wrong session (or by another user) is worth: an identity that owns
   // nothing, so the bridge answers exactly as for a session that does not exist (404; ids cannot be probed).

@@ -108,7 +108,7 @@ export function jwtAuthenticator(opts: JwtOptions): Authenticator {
       }
       const userId = cleanUserId(payload.sub);
       if (!userId) return null;
-      const displayName = pickDisplayName([payload.name, payload.preferred_username], userId);
+      const displayName = pickDisplayName([payload.name, payload.preferred_username]);
       return makeIdentity(userId, displayName, adminUsers.has(userId) || isAdminByClaim(payload));
     },
   };

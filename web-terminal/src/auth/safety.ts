@@ -1,8 +1,8 @@
-// Start-up checks of the auth configuration: what each mode needs, and refusing an unauthenticated
-// service on a network address unless the operator asked for exactly that.
+// The auth configuration's rules (part of the config's one validation, and checked again by createAuth):
+// what each mode needs, and refusing an unauthenticated service on a network address unless asked for.
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config.ts';
-import { ConfigError } from '../config.ts';
+import { ConfigError } from '../config/errors.ts';
 import { isLoopbackHost } from './cidr.ts';
 import { MIN_SECRET_BYTES } from './jwt.ts';
 
@@ -43,14 +43,20 @@ export function assertAuthConfigSafe(config: AuthConfig): void {
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
-/** Reads a secret file, trimmed; a missing or short file is a configuration error. */
-export function readSecretFile(path: string, name: string): string {
+/** What is wrong with a secret file (unreadable, too short); empty when it is usable. */
+function secretFileProblems(path: string, name: string): string[] {
   let secret: string;
   try {
     secret = readFileSync(path, 'utf8').trim();
   } catch (err) {
-    throw new ConfigError([`${name}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+    return [`${name}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`];
   }
-  if (Buffer.byteLength(secret) < MIN_SECRET_BYTES) throw new ConfigError([`${name}: the secret in ${path} must be at least ${MIN_SECRET_BYTES} bytes`]);
-  return secret;
+  return Buffer.byteLength(secret) < MIN_SECRET_BYTES ? [`${name}: the secret in ${path} must be at least ${MIN_SECRET_BYTES} bytes`] : [];
+}
+
+/** Reads a secret file, trimmed; a missing or short file is a configuration error. */
+export function readSecretFile(path: string, name: string): string {
+  const problems = secretFileProblems(path, name);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return readFileSync(path, 'utf8').trim();
 }

@@ -37,7 +37,7 @@ export function trustedHeaderAuthenticator(opts: TrustedHeaderOptions): Authenti
         ? (req.headersDistinct[opts.groupsHeader] ?? []).flatMap((v) => v.split(',')).map((g) => g.trim()).filter(Boolean)
         : [];
       const isAdmin = adminUsers.has(userId) || groups.some((g) => adminGroups.has(g));
-      return makeIdentity(userId, pickDisplayName([email], userId), isAdmin);
+      return makeIdentity(userId, pickDisplayName([email]), isAdmin);
     },
   };
 }

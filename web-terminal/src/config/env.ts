@@ -22,12 +22,8 @@ export const optionalString = () =>
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
-/** One line per invalid variable, e.g. `PORT: expected a number between 1 and 65535 (got "abc")`. */
-export function describeIssues(error: z.ZodError, env: Record<string, string | undefined>): string[] {
-  return error.issues.map((issue) => {
-    const name = String(issue.path[0] ?? '?');
-    const got = env[name];
-    const shown = got === undefined ? '' : ` (got ${JSON.stringify(got.length > 80 ? `${got.slice(0, 80)}…` : got)})`;
-    return `${name}: ${issue.message}${shown}`;
-  });
+/** One line per problem with a variable, e.g. `PORT: expected a number between 1 and 65535 (got "abc")`. */
+export function describeIssue(name: string, issue: { message: string }, got: string | undefined): string {
+  const shown = got === undefined ? '' : ` (got ${JSON.stringify(got.length > 80 ? `${got.slice(0, 80)}…` : got)})`;
+  return `${name}: ${issue.message}${shown}`;
 }

@@ -1,13 +1,12 @@
-// Liveness, readiness and metrics.
+// Liveness and readiness (metrics have their own listener: metrics-server.ts).
 import { Router } from 'express';
-import type { Registry } from 'prom-client';
 
 export interface HealthCheck {
   name: string;
   check: () => Promise<{ ok: boolean; message?: string }>;
 }
 
-export function createHealthRoutes(opts: { checks: HealthCheck[]; registry: Registry; isShuttingDown: () => boolean }): Router {
+export function createHealthRoutes(opts: { checks: HealthCheck[]; isShuttingDown: () => boolean }): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -24,10 +23,6 @@ export function createHealthRoutes(opts: { checks: HealthCheck[]; registry: Regi
     );
     const ready = !opts.isShuttingDown() && results.every((r) => r.ok);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: results });
-  });
-  router.get('/metrics', async (_req, res) => {
-    res.setHeader('Content-Type', opts.registry.contentType);
-    res.send(await opts.registry.metrics());
   });
   return router;
 }

@@ -216,6 +216,8 @@ export class SessionManager {
       });
       if (!session.isActive) {
         terminal.detach();
+        // Ended while its sandbox was being made: a stop that ran before the sandbox existed found nothing.
+        await this.opts.runtime.stop(session.id).catch((err: unknown) => this.opts.logger.warn({ err, sessionId: session.id }, 'sandbox stop failed; reconciliation will retry'));
         return;
       }
       this.runOn(session, terminal);

@@ -13,6 +13,8 @@ import type { SessionManager } from '../sessions/manager.ts';
 import type { Session } from '../sessions/session.ts';
 import type { Viewer } from '../sessions/viewer.ts';
 import { isSessionId } from '../sessions/ids.ts';
+import { HOST_REFUSAL } from '../http/host-allowlist.ts';
+import type { HostAllowlist } from '../http/host-allowlist.ts';
 import { isOriginAllowed } from './origin.ts';
 import { CloseCode, encodeServerMessage, parseControlMessage } from './protocol.ts';
 
@@ -22,6 +24,8 @@ export interface TerminalBridgeOptions {
   logger: Logger;
   metrics: ServiceMetrics;
   allowedOrigins: readonly string[];
+  /** Host names the service answers (DNS rebinding); checked before anything else. */
+  hosts: HostAllowlist;
   maxMessageBytes: number;
   /** Who is upgrading, for this session; null refuses the upgrade. */
   authenticateUpgrade: (req: IncomingMessage, sessionId: string, url: URL) => Promise<Identity | null> | Identity | null;
@@ -47,6 +51,7 @@ export function attachTerminalBridge(opts: TerminalBridgeOptions): { close(): vo
 
   const onUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    if (!opts.hosts.allows(req.headers.host)) return refuse(socket, HOST_REFUSAL.status, HOST_REFUSAL.text, HOST_REFUSAL.code);
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
@@ -56,7 +61,7 @@ export function attachTerminalBridge(opts: TerminalBridgeOptions): { close(): vo
     const match = SESSION_PATH.exec(url.pathname);
     if (!match) return refuse(socket, 404, 'Not Found', 'ws_not_found');
     const sessionId = match[1]!;
-    if (!isOriginAllowed(req, opts.allowedOrigins)) return refuse(socket, 403, 'Forbidden', 'forbidden_origin');
+    if (!isOriginAllowed(req, opts.allowedOrigins, opts.hosts)) return refuse(socket, 403, 'Forbidden', 'forbidden_origin');
     let identity: Identity | null;
     try {
       identity = await opts.authenticateUpgrade(req, sessionId, url);

@@ -52,6 +52,11 @@ describe('trusted-header mode, the test client is the trusted proxy', () => {
     assert.equal(row?.displayName, 'alice@example.org');
     assert.equal(JSON.stringify(all.body).includes('"alice"'), false, 'the admin list shows the hash, not the user id');
     assert.equal((await alice('DELETE', `/api/sessions/${String(created.body.id)}`)).status, 204);
+    // Without an email header there is no display name: the list shows none rather than the user id.
+    const anonymous = await as(service, { 'x-auth-request-user': 'bob-the-user-id' })('POST', '/api/sessions', {});
+    const listed = (await admin('GET', '/api/admin/sessions')).body;
+    assert.equal((listed.sessions as Array<Record<string, unknown>>).find((s) => s.id === anonymous.body.id)?.displayName, '');
+    assert.equal(JSON.stringify(listed).includes('bob-the-user-id'), false, 'the admin list never shows the user id');
   });
 
   it('makes administrators from AUTH_ADMIN_USERS and AUTH_ADMIN_GROUPS only', async () => {

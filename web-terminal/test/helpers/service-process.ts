@@ -13,11 +13,17 @@ export interface ServiceProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
+/** `extraFds`: descriptors the service inherits beyond stdio, by number (e.g. `{ 200: fd }`). */
+export async function spawnService(env: Record<string, string>, opts: { extraFds?: Record<number, number> } = {}): Promise<ServiceProcess> {
+  const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'pipe', 'pipe'];
+  for (const [at, fd] of Object.entries(opts.extraFds ?? {})) {
+    while (stdio.length < Number(at)) stdio.push('ignore');
+    stdio[Number(at)] = fd;
+  }
   const child = spawn(process.execPath, ['--import', 'tsx', 'web-terminal/src/main.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', DB_PATH: ':memory:', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio,
   });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));

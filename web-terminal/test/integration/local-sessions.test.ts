@@ -26,7 +26,7 @@ async function newSession(service: Service) {
 describe('local sessions', () => {
   let service: Service;
   before(async () => {
-    service = await startTestService({ MAX_SESSIONS: '4', MAX_SESSIONS_PER_USER: '4', SESSION_CREATES_PER_MINUTE: '1000' });
+    service = await startTestService({ MAX_SESSIONS: '4', MAX_SESSIONS_PER_USER: '4', SESSION_CREATES_PER_MINUTE: '1000', METRICS_PORT: '0' });
   });
   after(async () => {
     await service.close();
@@ -235,7 +235,7 @@ describe('local sessions', () => {
     const { port } = new URL(service.url);
     const reply = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(port), '127.0.0.1', () => {
-        socket.write('GET http://[/ws/sessions/x HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+        socket.write(`GET http://[/ws/sessions/x HTTP/1.1\r\nHost: localhost:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
       });
       let data = '';
       socket.on('data', (d) => (data += d));
@@ -246,11 +246,16 @@ describe('local sessions', () => {
     assert.equal((await api(service, 'GET', '/healthz')).status, 200);
   });
 
-  it('serves health, readiness and metrics', async () => {
+  it('serves health and readiness, and metrics only on their own loopback listener', async () => {
     assert.equal((await api(service, 'GET', '/healthz')).status, 200);
     const ready = await api(service, 'GET', '/readyz');
     assert.equal(ready.status, 200);
-    const metrics = await fetch(`${service.url}/metrics`).then((r) => r.text());
+    const publicMetrics = await fetch(`${service.url}/metrics`);
+    assert.equal(publicMetrics.status, 404, 'no metrics on the public port');
+    assert.doesNotMatch(await publicMetrics.text(), /# HELP/);
+    assert.match(service.metricsUrl!, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    assert.notEqual(new URL(service.metricsUrl!).port, new URL(service.url).port);
+    const metrics = await fetch(service.metricsUrl!).then((r) => r.text());
     for (const name of ['webterminal_active_sessions', 'webterminal_session_start_seconds', 'webterminal_bridged_bytes_total', 'webterminal_rejections_total']) {
       assert.ok(metrics.includes(name), `metrics include ${name}`);
     }

@@ -54,6 +54,7 @@ export async function startDirectSandbox(fake: FakeAnthropic): Promise<DirectSan
         command: ['/bin/sh', '-c', command],
         tmpSizeBytes: 256 * 1024 * 1024,
         homeSizeBytes: 256 * 1024 * 1024,
+        shmSizeBytes: 64 * 1024 * 1024,
       });
       return new Promise((resolve) => {
         const env = sandboxEnv({ sessionId: 'direct', credential: 'session-credential-for-direct-runs', proxyAvailable: true, extra: {} });

@@ -96,7 +96,7 @@ export async function startWorld(sessionCommand: string): Promise<SandboxWorld> 
   let service: Service;
   try {
     service = await startTestService(
-      { SESSION_COMMAND: sessionCommand, COURSES_DIR: course.coursesDir, LOG_LEVEL: 'debug' },
+      { SESSION_COMMAND: sessionCommand, COURSES_DIR: course.coursesDir, LOG_LEVEL: 'debug', METRICS_PORT: '0' },
       { logger: pino({ level: 'debug' }, sink), proxyEnv: { UPSTREAM_URL: fake.url, ANTHROPIC_API_KEY: realKey, LOG_LEVEL: 'debug' } },
     );
   } catch (err) {

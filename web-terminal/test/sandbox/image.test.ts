@@ -35,7 +35,7 @@ describe('the sandbox image', () => {
     const bwrap = buildBwrapArgs({
       systemLinks: {},
       files: { passwd: 'p', group: 'g', hosts: 'h', toolsDir: sandboxSourceDir, nodeBinary: 'n', claudeBinary: null, managedSettings: managedSettingsFile, proxySocket: null },
-      workspaceDir: null, sessionId: 'image-test', command: ['true'], tmpSizeBytes: 1, homeSizeBytes: 1,
+      workspaceDir: null, sessionId: 'image-test', command: ['true'], tmpSizeBytes: 1, homeSizeBytes: 1, shmSizeBytes: 1,
     });
     const bind = bwrap.findIndex((arg, i) => arg === '--ro-bind' && bwrap[i + 1] === managedSettingsFile);
     assert.equal(bwrap[bind + 2], MANAGED_SETTINGS_PATH);

@@ -130,6 +130,8 @@ describe('the model is read-only in the sandbox (real CLI, local runtime, embedd
       const res = await fetch(`${world.service.url}${path}`);
       clientVisible.push(await res.text());
     }
+    // Metrics have their own listener (METRICS_PORT); what an operator reads there holds no key either.
+    clientVisible.push(await fetch(world.service.metricsUrl!).then((r) => r.text()));
     const proxyError = await shell(term, 'curl -sS -m 10 -H "x-api-key: forged" -d "{}" http://127.0.0.1:8080/v1/messages; echo', 'proxy-error');
     assert.equal(proxyError, 0);
     clientVisible.push(term.output(), world.logs());

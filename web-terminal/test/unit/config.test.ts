@@ -52,3 +52,39 @@ describe('config', () => {
     assert.ok(readme.includes(configTable()), 'README.md is out of date: paste the output of `node --import tsx scripts/config-table.ts`');
   });
 });
+
+describe('config: one validation reports every problem at once', () => {
+  it('reports a bad variable, an auth rule and the shared-secret rule together', () => {
+    const problems = problemsOf({ PORT: 'abc', RUNTIME: 'kubernetes', AUTH_MODE: 'jwt', AUTH_JWT_SECRET: 'x'.repeat(40), AUTH_JWT_AUDIENCE: 'a' });
+    assert.equal(problems.length, 3, problems.join('\n'));
+    assert.ok(problems.some((p) => p.startsWith('PORT:')));
+    assert.ok(problems.some((p) => p.startsWith('AUTH_JWT_ISSUER: required')));
+    assert.ok(problems.some((p) => p.startsWith('PROXY_SHARED_SECRET, PROXY_SHARED_SECRET_FILE: one is required with RUNTIME=kubernetes')));
+  });
+
+  it('refuses a shared secret shorter than the api-proxy accepts, in any runtime', () => {
+    assert.deepEqual(problemsOf({ PROXY_SHARED_SECRET: 'short' }), ['PROXY_SHARED_SECRET: must be at least 32 bytes (the api-proxy refuses shorter ones)']);
+    assert.equal(loadConfig({ PROXY_SHARED_SECRET: 's'.repeat(32) }).PROXY_SHARED_SECRET, 's'.repeat(32));
+  });
+
+  it('does not repeat a problem for a rule whose variable did not parse', () => {
+    const problems = problemsOf({ MAX_SESSIONS: 'many', MAX_SESSIONS_PER_USER: '3', AUTH_MODE: 'magic' });
+    assert.deepEqual(problems.map((p) => p.split(':')[0]).sort(), ['AUTH_MODE', 'MAX_SESSIONS']);
+  });
+
+  it('checks the auth rules and the network bind together', () => {
+    const problems = problemsOf({ HOST: '0.0.0.0', AUTH_MODE: 'trusted-header', PROXY_SHARED_SECRET: 'short' });
+    assert.equal(problems.length, 2, problems.join('\n'));
+    assert.ok(problems.some((p) => p.startsWith('AUTH_TRUSTED_PROXIES:')));
+    assert.ok(problems.some((p) => p.startsWith('PROXY_SHARED_SECRET:')));
+  });
+
+  it('validates the host allowlist and the metrics port', () => {
+    assert.ok(problemsOf({ ALLOWED_HOSTS: 'ok.example,bad host!' })[0]!.startsWith('ALLOWED_HOSTS:'));
+    assert.ok(problemsOf({ METRICS_PORT: '70000' })[0]!.startsWith('METRICS_PORT:'));
+    const config = loadConfig({ ALLOWED_HOSTS: '192.168.1.20:31000, k3s.lan', METRICS_PORT: '9090' });
+    assert.deepEqual(config.ALLOWED_HOSTS, ['192.168.1.20:31000', 'k3s.lan']);
+    assert.equal(config.METRICS_PORT, 9090);
+    assert.equal(loadConfig({}).METRICS_PORT, undefined, 'no metrics listener unless asked for');
+  });
+});

@@ -1,6 +1,6 @@
 // The bubblewrap command line of one local sandbox, as a pure function of its inputs.
 // What the sandbox sees: a read-only system (/usr and a few safe /etc entries), a private writable
-// home and /tmp in memory, the course read-only at /workspace, its own PID/IPC/UTS/user/network
+// home and /tmp in memory, a read-only /dev with only the usual devices and a small /dev/shm, the course read-only at /workspace, its own PID/IPC/UTS/user/network
 // namespaces (no network but the proxy socket), a non-root user, and nothing of the service's files.
 
 export const SANDBOX_HOME = '/home/sandbox';
@@ -37,6 +37,8 @@ export interface BwrapInput {
   command: string[];
   tmpSizeBytes: number;
   homeSizeBytes: number;
+  /** Size of the sandbox's /dev/shm (POSIX shared memory), a small tmpfs of its own. */
+  shmSizeBytes: number;
 }
 
 export function buildBwrapArgs(input: BwrapInput): string[] {
@@ -63,7 +65,10 @@ export function buildBwrapArgs(input: BwrapInput): string[] {
     '--ro-bind', files.hosts, '/etc/hosts',
     '--ro-bind', files.managedSettings, MANAGED_SETTINGS_PATH,
     '--proc', '/proc',
+    // bwrap's /dev is a tmpfs sized at half the host's RAM: it is made read-only below (device nodes still
+    // work), and shared memory gets its own small tmpfs, counted in the sandbox's memory budget.
     '--dev', '/dev',
+    '--perms', '1777', '--size', String(input.shmSizeBytes), '--tmpfs', '/dev/shm',
     '--size', String(input.tmpSizeBytes), '--tmpfs', '/tmp',
     '--perms', '0700', '--size', String(input.homeSizeBytes), '--tmpfs', SANDBOX_HOME,
     '--ro-bind', files.toolsDir, SANDBOX_TOOLS_DIR,
@@ -76,7 +81,7 @@ export function buildBwrapArgs(input: BwrapInput): string[] {
   // Everything outside home and /tmp is read-only, including the sandbox's own root.
   // The environment is not set here: arguments are visible to every host user in `ps`, and the
   // environment holds the session credential. bwrap is started with exactly `sandboxEnv()` instead.
-  args.push('--remount-ro', '/', '--chdir', '/workspace', '--setenv', 'CLAUDECODE_SESSION_ID', input.sessionId);
+  args.push('--remount-ro', '/dev', '--remount-ro', '/', '--chdir', '/workspace', '--setenv', 'CLAUDECODE_SESSION_ID', input.sessionId);
   args.push('--', '/bin/sh', `${SANDBOX_TOOLS_DIR}/entrypoint.sh`, ...input.command);
   return args;
 }

@@ -1,5 +1,6 @@
 // The embedded default runtime: each session is a process tree in a bubblewrap sandbox on a pty.
-// Sandboxes cannot outlive the service (--die-with-parent, and shutdown stops them all).
+// Sandboxes cannot outlive the service (--die-with-parent, and shutdown stops them all), nor their session
+// (stop kills their cgroup, or every process carrying their marker, whenever it comes).
 import { spawn } from '@lydell/node-pty';
 import type { IPty } from '@lydell/node-pty';
 import type { Logger } from 'pino';
@@ -8,8 +9,11 @@ import type { SandboxRecord, SandboxSpec, SessionRuntime, Terminal } from '../ty
 import { buildBwrapArgs, sandboxEnv } from './bwrap-args.ts';
 import { checkBwrap } from './bwrap-check.ts';
 import type { BwrapStatus } from './bwrap-check.ts';
+import { setUpCgroups } from './cgroups.ts';
+import type { CgroupSupport, SandboxCgroup } from './cgroups.ts';
+import { LAUNCHER_SHELL, launcherArgs } from './launcher.ts';
 import { prepareHostFiles, systemLinks } from './host-files.ts';
-import { childPids, isAlive, kill } from './process-tree.ts';
+import { childPids, isAlive, kill, pidsWithArguments } from './process-tree.ts';
 import { ptyTerminal } from './pty-terminal.ts';
 import { UidPool } from './uid-pool.ts';
 
@@ -18,23 +22,31 @@ export interface LocalRuntimeOptions {
   /** Unix socket of the in-process API proxy, bind-mounted into each sandbox; null: no network at all. */
   proxySocket: string | null;
   allowUnsandboxed: boolean;
+  /** Memory budget of a whole sandbox (its cgroup), and the address-space limit of each of its processes. */
   memoryMb: number;
   maxProcs: number;
+  /** CPUs a sandbox may use (its cgroup's CPU quota). */
+  cpus?: number;
   /** When the service runs as root, sandboxes run as host uids from this base (one per session). */
   uidBase?: number;
   /** Overrides bubblewrap detection (tests of the unsandboxed path). */
   bwrapStatus?: BwrapStatus;
+  /** Overrides cgroup detection (tests of the path without cgroups). */
+  cgroups?: CgroupSupport;
 }
 
 interface LocalSandbox {
   spec: SandboxSpec;
   pty: IPty;
   exited: Promise<void>;
+  cgroup: SandboxCgroup | null;
   releaseUid: () => void;
+  terminating?: Promise<void>;
 }
 
 const UNSANDBOXED_BANNER = '\r\n\x1b[1;41;97m WARNING: this session is NOT sandboxed (ALLOW_UNSANDBOXED=true): it runs with the service\'s own rights. \x1b[0m\r\n\r\n';
 const KILL_GRACE_MS = 500;
+const SHM_SIZE_BYTES = 64 * 1024 * 1024;
 const STOP_TIMEOUT_MS = 5000;
 
 export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<SessionRuntime> {
@@ -43,6 +55,11 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
     if (opts.allowUnsandboxed) opts.logger.warn({ problem: bwrap.problem }, 'bubblewrap unavailable: sessions run UNSANDBOXED (ALLOW_UNSANDBOXED=true)');
     else opts.logger.error({ problem: bwrap.problem }, 'bubblewrap unavailable: local sessions are refused (set ALLOW_UNSANDBOXED=true to run them without a sandbox, at your own risk)');
   }
+  const cgroups: CgroupSupport = !bwrap.available ? { available: false, problem: 'no sandbox' } : (opts.cgroups ?? setUpCgroups());
+  const noBudget = cgroups.available ? null
+    : `no per-sandbox memory, CPU and process budget (cgroups unavailable: ${cgroups.problem}); only per-process limits apply`;
+  if (bwrap.available && noBudget) opts.logger.warn(noBudget);
+  if (cgroups.available) opts.logger.info({ cgroups: cgroups.version }, 'each sandbox gets its own cgroup (memory, CPU and process budget)');
   const hostFiles = prepareHostFiles();
   const links = systemLinks();
   const runningAsRoot = process.getuid?.() === 0;
@@ -52,7 +69,7 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
   const unavailableReason = (): string | null =>
     bwrap.available || opts.allowUnsandboxed ? null : `cannot start a sandbox: ${bwrap.problem ?? 'bubblewrap unavailable'}`;
 
-  function argvFor(spec: SandboxSpec): { file: string; args: string[]; env: Record<string, string>; banner?: string } {
+  function argvFor(spec: SandboxSpec, launch: { procsFiles: string[]; uid: number | null }): { file: string; args: string[]; env: Record<string, string>; banner?: string } {
     // Unsandboxed, there is no forwarder: never point the CLI at whatever listens on the host's loopback.
     const env = sandboxEnv({ sessionId: spec.sessionId, credential: spec.credential, proxyAvailable: bwrap.available && opts.proxySocket !== null, extra: spec.env });
     const rlimits = ['--as=' + opts.memoryMb * 1024 * 1024, '--core=0', '--nofile=4096'];
@@ -69,9 +86,10 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
       command: spec.command,
       tmpSizeBytes: 512 * 1024 * 1024,
       homeSizeBytes: 512 * 1024 * 1024,
+      shmSizeBytes: SHM_SIZE_BYTES,
     });
-    // prlimit and bwrap pass this environment, and nothing else, on to the sandbox.
-    return { file: '/usr/bin/prlimit', args: [...rlimits, '--', bwrap.path!, ...args], env };
+    // The launcher, prlimit and bwrap pass this environment, and nothing else, on to the sandbox.
+    return { file: LAUNCHER_SHELL, args: launcherArgs({ ...launch, command: ['/usr/bin/prlimit', ...rlimits, '--', bwrap.path!, ...args] }), env };
   }
 
   return {
@@ -81,29 +99,28 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
       const unavailable = unavailableReason();
       if (unavailable) throw new SandboxError('sandbox_unavailable', unavailable);
       if (signal.aborted) throw new SandboxError('aborted', 'session start was cancelled');
-      const { file, args, env, banner } = argvFor(spec);
+      let banner: string | undefined;
       const uid = runningAsRoot && bwrap.available ? uids.acquire() : null;
+      let cgroup: SandboxCgroup | null = null;
       let pty: IPty;
       try {
-        pty = spawn(file, args, {
-          name: 'xterm-256color',
-          cols: spec.cols,
-          rows: spec.rows,
-          cwd: '/',
-          env,
-          encoding: null,
-          ...(uid === null ? {} : { uid: uid.value, gid: uid.value }),
-        });
+        cgroup = cgroups.available ? cgroups.create(`session-${spec.sessionId}`, { memoryBytes: opts.memoryMb * 1024 * 1024, maxProcs: opts.maxProcs, cpus: opts.cpus ?? 1 }) : null;
+        const { file, args, env, banner: shown } = argvFor(spec, { procsFiles: cgroup?.procsFiles ?? [], uid: uid?.value ?? null });
+        banner = shown;
+        // Started as the service's own user: the launcher joins the cgroup, then drops to the sandbox's uid.
+        pty = spawn(file, args, { name: 'xterm-256color', cols: spec.cols, rows: spec.rows, cwd: '/', env, encoding: null });
       } catch (err) {
+        await cgroup?.destroy();
         uid?.release();
         throw new SandboxError('spawn_failed', 'could not start the sandbox process', { cause: err });
       }
       const exited = new Promise<void>((resolveExit) => pty.onExit(() => resolveExit()));
-      const sandbox: LocalSandbox = { spec, pty, exited, releaseUid: () => uid?.release() };
+      const sandbox: LocalSandbox = { spec, pty, exited, cgroup, releaseUid: () => uid?.release() };
       sandboxes.set(spec.sessionId, sandbox);
+      // The program exiting ends the session, which stops the sandbox: the uid is free once all is gone.
       void exited.then(() => {
         if (sandboxes.get(spec.sessionId) === sandbox) sandboxes.delete(spec.sessionId);
-        sandbox.releaseUid();
+        void terminate(sandbox).finally(() => sandbox.releaseUid());
       });
       opts.logger.debug({ sessionId: spec.sessionId, pid: pty.pid, uid: uid?.value }, 'local sandbox started');
       return ptyTerminal(pty, banner ? { banner } : {});
@@ -136,7 +153,8 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
     async health() {
       const reason = unavailableReason();
       if (reason) return { ok: false, message: reason };
-      return bwrap.available ? { ok: true } : { ok: true, message: 'running UNSANDBOXED' };
+      if (!bwrap.available) return { ok: true, message: 'running UNSANDBOXED' };
+      return noBudget ? { ok: true, message: noBudget } : { ok: true };
     },
 
     async close() {
@@ -150,7 +168,12 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
  * Hangs up the terminal, then kills the sandbox for sure: the process group, and the sandbox's own init
  * (PID 1 of its namespace, whose death takes every process inside with it). Resolves once all are gone.
  */
-async function terminate(sandbox: LocalSandbox): Promise<void> {
+function terminate(sandbox: LocalSandbox): Promise<void> {
+  sandbox.terminating ??= killSandbox(sandbox);
+  return sandbox.terminating;
+}
+
+async function killSandbox(sandbox: LocalSandbox): Promise<void> {
   const { pty, exited } = sandbox;
   // Found before any signal: once bubblewrap's outer process exits, its init is reparented away.
   const inits = childPids(pty.pid);
@@ -163,8 +186,17 @@ async function terminate(sandbox: LocalSandbox): Promise<void> {
     kill(pty.pid, 'SIGKILL');
     await settlesWithin(exited, STOP_TIMEOUT_MS);
   }
+  // A stop racing the start finds no init above (bubblewrap had not made it yet): the cgroup holds
+  // everything the sandbox ever started; without one, its processes carry the session's marker.
+  if (sandbox.cgroup) await sandbox.cgroup.destroy();
+  const marker = ['CLAUDECODE_SESSION_ID', sandbox.spec.sessionId];
   const deadline = Date.now() + STOP_TIMEOUT_MS;
-  while (inits.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  for (;;) {
+    const left = [...inits.filter(isAlive), ...pidsWithArguments(marker)];
+    if (left.length === 0 || Date.now() > deadline) return;
+    for (const pid of left) kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {

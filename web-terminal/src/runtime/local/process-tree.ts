@@ -1,6 +1,6 @@
 // Just enough of the process table to end a sandbox for sure: bubblewrap's outer process can exit
 // before the sandbox's own init (PID 1 of its namespace), which then lingers with everything under it.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Direct children of `pid` (empty when it is gone). */
 export function childPids(pid: number): number[] {
@@ -20,6 +20,21 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Live processes whose argument list holds `args` as consecutive arguments (e.g. a sandbox's marker). */
+export function pidsWithArguments(args: readonly string[]): number[] {
+  const needle = `\0${args.join('\0')}\0`;
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (`\0${readFileSync(`/proc/${entry}/cmdline`, 'latin1')}`.includes(needle) && isAlive(Number(entry))) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
 }
 
 export function kill(pid: number, signal: NodeJS.Signals): void {
