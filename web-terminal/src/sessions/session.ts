@@ -8,6 +8,8 @@ import { describeReason } from '../../public/reasons.js';
 import type { Viewer } from './viewer.ts';
 
 const MAX_PENDING_EVENTS = 32;
+/** Keystrokes kept while the session starts (delivered once it runs); past this they are refused visibly. */
+export const MAX_PENDING_INPUT_BYTES = 16 * 1024;
 
 type PauseReason = 'socket' | 'browser';
 
@@ -47,6 +49,10 @@ export class Session {
   private viewer: Viewer | null = null;
   private scrollback: Scrollback;
   private readonly pendingEvents: SessionEvent[] = [];
+  /** Input typed before the terminal exists (both runtimes: a pod can take seconds to start). */
+  private readonly pendingInput: Buffer[] = [];
+  private pendingInputBytes = 0;
+  private inputOverflowed = false;
   private readonly pauseReasons = new Set<PauseReason>();
   private lastStatus: ServerMessageBody | null = null;
   private upstreamReason: string | null = null;
@@ -100,6 +106,7 @@ export class Session {
       expiresAt: this.expiresAt.toISOString(),
       endedAt: this._endedAt?.toISOString() ?? null,
       reason: this._reason,
+      reasonMessage: this._reason ? describeReason(this._reason) : null,
       exitCode: this._exitCode,
       attached: this.viewer !== null,
     };
@@ -132,6 +139,8 @@ export class Session {
     terminal.onData((chunk) => this.handleOutput(chunk));
     terminal.onDrain(() => this.viewer?.resumeInput());
     this.sendStatus({ type: 'status', state: 'running' });
+    for (const chunk of this.pendingInput.splice(0)) terminal.write(chunk);
+    this.pendingInputBytes = 0;
   }
 
   /** Moves to a final state once. Returns false when the session had already ended. */
@@ -148,6 +157,8 @@ export class Session {
     this.outputListeners.length = 0;
     this.inputListeners.length = 0;
     this.pendingEvents.length = 0;
+    this.pendingInput.length = 0;
+    this.pendingInputBytes = 0;
     const viewer = this.viewer;
     this.viewer = null;
     if (viewer) {
@@ -197,8 +208,25 @@ export class Session {
    *  the viewer should stop reading until its `resumeInput` is called. */
   input(chunk: Buffer): boolean {
     this.lastInputAt = this.now();
+    if (this.terminal) {
+      for (const listener of this.inputListeners) listener(chunk);
+      return this.terminal.write(chunk);
+    }
+    if (this._state === 'starting') this.holdInput(chunk);
+    return true;
+  }
+
+  /** Keeps input until the terminal exists; past the bound, says so (once) instead of dropping it silently. */
+  private holdInput(chunk: Buffer): void {
+    if (this.inputOverflowed) return; // after one refusal nothing more is kept, so no input arrives half-way
+    if (this.pendingInputBytes + chunk.length > MAX_PENDING_INPUT_BYTES) {
+      this.inputOverflowed = true;
+      this.viewer?.sendControl({ type: 'error', code: 'input_overflow', message: describeReason('input_overflow') });
+      return;
+    }
     for (const listener of this.inputListeners) listener(chunk);
-    return this.terminal ? this.terminal.write(chunk) : true;
+    this.pendingInput.push(Buffer.from(chunk));
+    this.pendingInputBytes += chunk.length;
   }
 
   resize(cols: number, rows: number): void {
