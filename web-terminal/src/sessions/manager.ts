@@ -35,6 +35,8 @@ export interface SessionManagerOptions {
   issueCredential: (claims: { sessionId: string; userHash: string; expiresAt: Date }) => string;
   findCourse: (courseId: string, userId: string) => CourseRef | undefined;
   allowedProfiles: readonly string[];
+  /** Output after which the session program takes input (see Session); null or absent: at once. */
+  inputReadyMarker?: string | null;
   now?: () => number;
   reapIntervalMs?: number;
 }
@@ -106,6 +108,7 @@ export class SessionManager {
       createdAt,
       expiresAt: new Date(createdAt.getTime() + this.opts.timeouts.sessionSeconds * 1000),
       scrollbackBytes: this.opts.scrollbackBytes,
+      inputReadyMarker: this.opts.inputReadyMarker ?? null,
       now: this.now,
     });
     this.sessions.set(session.id, session);

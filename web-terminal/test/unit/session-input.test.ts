@@ -3,13 +3,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { REASONS } from '../../public/reasons.js';
+import { BRACKETED_PASTE_ON } from '../../src/sandbox-command.ts';
 import { MAX_PENDING_INPUT_BYTES, Session } from '../../src/sessions/session.ts';
 import type { Viewer } from '../../src/sessions/viewer.ts';
 import { FakeTerminal } from '../helpers/fake-runtime.ts';
 
-function newSession() {
+function newSession(extra: { inputReadyMarker?: string; inputReadyTimeoutMs?: number } = {}) {
   const now = Date.parse('2026-01-01T00:00:00Z');
   return new Session({
+    ...extra,
     id: 'a'.repeat(20),
     userHash: 'u',
     ownerId: 'alice',
@@ -75,5 +77,31 @@ describe('input while a session starts', () => {
     session.run(terminal);
     assert.equal(terminal.written.length, 0);
     assert.equal(session.view().reasonMessage, REASONS.start_failed);
+  });
+
+  it('holds input for a program that announces when it reads keys, until it does (marker split across chunks)', () => {
+    const session = newSession({ inputReadyMarker: BRACKETED_PASTE_ON });
+    session.input(Buffer.from('early '));
+    const terminal = new FakeTerminal();
+    session.run(terminal);
+    session.input(Buffer.from('words'));
+    terminal.emitData('banner\x1b[?20');
+    assert.equal(terminal.written.length, 0, 'the program is not reading keys yet');
+    terminal.emitData('04h\x1b[2J prompt');
+    assert.equal(written(terminal), 'early words');
+    session.input(Buffer.from('!'));
+    assert.equal(written(terminal), 'early words!');
+    session.finish('ended', 'deleted');
+  });
+
+  it('gives held input to a program that never shows the marker once the wait is over', async () => {
+    const session = newSession({ inputReadyMarker: BRACKETED_PASTE_ON, inputReadyTimeoutMs: 20 });
+    const terminal = new FakeTerminal();
+    session.run(terminal);
+    session.input(Buffer.from('x'));
+    const deadline = Date.now() + 5_000;
+    while (terminal.written.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(written(terminal), 'x');
+    session.finish('ended', 'deleted');
   });
 });
