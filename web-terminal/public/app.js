@@ -225,7 +225,9 @@ async function sessionEnded(fallback = '') {
   } catch {
     // Gone from the server's list: it ended a while ago.
   }
-  const sentence = `${describeState(kind)}${why ? ` ${why}` : ''}`;
+  // An ending's reason already says it ended ("The session reached its time limit."); a failure says both.
+  const sentence = kind === 'failed' || !why ? `${describeState(kind)}${why ? ` ${why}` : ''}` : why;
+  ui.endSession.hidden = true;
   status.set(kind, sentence);
   banner.hide('upstream');
   banner.show('ended', {

@@ -20,8 +20,11 @@ const el = (tag, className, text) => {
  * @param {{ fetchJson: (url: string, init?: RequestInit) => Promise<any>, courseId: string, sessionId?: string | null }} options
  * @returns {{ handleEvent(evt: any): boolean, refresh(): Promise<void>, setSession(id: string | null): void, destroy(): void }}
  */
+let panels = 0; // element ids stay unique when a page shows more than one panel
+
 export function mountStagePanel(container, { fetchJson, courseId, sessionId: initialSession = null }) {
   let sessionId = initialSession;
+  const panelId = ++panels;
   const state = {
     title: courseId,
     stages: [],
@@ -62,7 +65,7 @@ export function mountStagePanel(container, { fetchJson, courseId, sessionId: ini
     input.maxLength = 1000;
     input.autocomplete = 'off';
     input.value = saved.answer;
-    input.id = `stage-answer-${stage.number}`;
+    input.id = `stage-answer-${panelId}-${stage.number}`;
     label.htmlFor = input.id;
     input.addEventListener('input', () => {
       saved.answer = input.value;
