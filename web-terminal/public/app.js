@@ -60,7 +60,7 @@ function showStartView(message) {
   ui.endSession.hidden = true;
   ui.startMessage.hidden = !message;
   ui.startMessage.textContent = message ?? '';
-  if (!state.current) status.set('idle', 'No session yet. Choose a course and start it.');
+  if (!state.current && !message) status.set('idle', 'No session yet. Choose a course and start it.');
   void refreshSessions();
 }
 
