@@ -105,6 +105,19 @@ describe('the learner\'s page, end to end (local runtime, real CLI, fake model)'
       await side.getByRole('heading', { name: 'Stage 3: Multi-head attention' }).waitFor();
       await checkLayout(page, '1280-session');
       await assertAccessible(page, '1280 running session');
+      // The bundled fonts, from this server: DejaVu Mono for text and box drawing, symbol faces for the rest.
+      const fonts = await page.evaluate(async () => {
+        await document.fonts.ready;
+        return {
+          family: getComputedStyle(document.querySelector('.xterm-rows')!).fontFamily,
+          mono: document.fonts.check('14px "DejaVu Mono"', 'a_─╭'),
+          symbols: document.fonts.check('14px "Terminal Symbols"', '⎿') && document.fonts.check('14px "Terminal Symbols 2"', '⏺⏵'),
+          loaded: [...document.fonts].filter((f) => f.status === 'loaded').map((f) => f.family.replaceAll('"', '')),
+        };
+      });
+      assert.match(fonts.family, /^"DejaVu Mono"/);
+      assert.ok(fonts.mono && fonts.symbols, JSON.stringify(fonts));
+      assert.ok(fonts.loaded.includes('DejaVu Mono'), JSON.stringify(fonts));
 
       // Reload: the same session, the same screen, the same course.
       const sessionId = service.manager.listAll()[0]!.id;
@@ -134,7 +147,8 @@ describe('the learner\'s page, end to end (local runtime, real CLI, fake model)'
 
   for (const [width, height] of [[768, 1024], [390, 844]] as const) {
     it(`${width}x${height}: start, the course panel, an answer, end; nothing off-screen`, async () => {
-      const context = await browser.browser.newContext({ viewport: { width, height } });
+      // The narrower sizes run in the dark theme, so the scan covers both themes' colours.
+      const context = await browser.browser.newContext({ viewport: { width, height }, colorScheme: 'dark' });
       const page = await context.newPage();
       const errors = collectPageErrors(page, [/\/stages\/\d+\/answer$/]);
       try {

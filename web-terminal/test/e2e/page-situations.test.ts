@@ -118,4 +118,48 @@ describe('the page in harder situations (local runtime)', { timeout: 180_000 }, 
       await endAll();
     }
   });
+
+  it('works with the keyboard alone: start, type, leave the terminal with F6, switch tabs, end', async () => {
+    const context = await browser.browser.newContext({ viewport: { width: 1100, height: 800 } });
+    const page = await context.newPage();
+    const focused = () => page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      return el ? (el.id || el.getAttribute('aria-label') || el.textContent || el.tagName).trim() : '';
+    });
+    const tabTo = async (target: string | RegExp) => {
+      for (let i = 0; i < 20; i += 1) {
+        const now = await focused();
+        if (typeof target === 'string' ? now === target : target.test(now)) return;
+        await page.keyboard.press('Tab');
+      }
+      assert.fail(`could not reach ${String(target)} with Tab (at ${await focused()})`);
+    };
+    try {
+      await page.goto(service.url);
+      await page.getByRole('button', { name: 'Start this course' }).or(page.getByRole('button', { name: 'Start a terminal' })).waitFor();
+      await tabTo(/^Just a terminal/);
+      await page.keyboard.press('Enter');
+      await tabTo('start-course');
+      await page.keyboard.press('Enter');
+      await running(page);
+      assert.match(await focused(), /^Terminal input/, 'the terminal has the focus once the session starts');
+      await page.keyboard.type('echo "keys $((2*21))"');
+      await page.keyboard.press('Enter');
+      await page.locator('.xterm-rows', { hasText: 'keys 42' }).waitFor({ timeout: 15_000 });
+      await page.keyboard.press('F6');
+      assert.equal(await focused(), 'tab-sessions', 'F6 leaves the terminal for the side panel (no course: the Sessions tab)');
+      await page.keyboard.press('ArrowLeft');
+      assert.equal(await focused(), 'tab-course');
+      await page.keyboard.press('ArrowRight');
+      await tabTo(/^End Just a terminal/);
+      await page.keyboard.press('Enter');
+      await page.getByRole('button', { name: 'Start again' }).waitFor({ timeout: 15_000 });
+      await tabTo('Start again');
+      await page.keyboard.press('Enter');
+      await running(page);
+    } finally {
+      await context.close();
+      await endAll();
+    }
+  });
 });
