@@ -60,6 +60,7 @@ function showStartView(message) {
   ui.endSession.hidden = true;
   ui.startMessage.hidden = !message;
   ui.startMessage.textContent = message ?? '';
+  picker.refresh(); // progress may have moved on during a session
   if (!state.current && !message) status.set('idle', 'No session yet. Choose a course and start it.');
   void refreshSessions();
 }
@@ -141,6 +142,7 @@ function open(session, wsUrl) {
   banner.hide('ended');
   banner.hide('taken-over');
   banner.hide('upstream');
+  banner.hide('socket');
   showSessionView();
   term.reset();
   term.focus();
@@ -178,7 +180,7 @@ function mountStages(session) {
 
 function onStatus(kind, detail, msg) {
   if (kind === 'error') {
-    banner.show('socket', { kind: 'warn', message: detail });
+    banner.show('socket', { kind: 'warn', message: detail, actions: [{ label: 'Dismiss', onClick: () => banner.hide('socket') }] });
     return;
   }
   if (kind === 'reconnecting') return status.set('reconnecting', describeState('reconnecting'));
@@ -191,7 +193,6 @@ function onStatus(kind, detail, msg) {
       return status.set('warn', sentence);
     }
     banner.hide('upstream');
-    banner.hide('socket');
     return status.set('running', describeState('running'));
   }
   // 'ended' / 'failed' arrive just before the socket closes; sessionEnded reads the reason from the API.

@@ -92,6 +92,10 @@ export function mountCoursePicker({ list, detail, fetchJson, onStart }) {
       }
     },
     choose,
+    /** Renders the chosen course again (its progress is read afresh). */
+    refresh: () => {
+      if (courses.length || chosen === '') renderDetail();
+    },
     focusStart: () => startButton?.focus(),
   };
 }
