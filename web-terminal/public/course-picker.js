@@ -14,6 +14,8 @@ export function mountCoursePicker({ list, detail, fetchJson, onStart }) {
   let chosen = localStorage.getItem(CHOICE_KEY);
   let busy = false;
   let startButton = null;
+  /** Stages done in the chosen course (the button says "Continue" once the learner has begun). */
+  let doneCount = 0;
 
   const current = () => courses.find((c) => c.id === chosen) ?? NO_COURSE;
 
@@ -45,13 +47,29 @@ export function mountCoursePicker({ list, detail, fetchJson, onStart }) {
     );
   }
 
+  const startLabel = () => {
+    if (busy) return 'Starting…';
+    if (!current().id) return 'Start a terminal';
+    return doneCount > 0 && doneCount < current().stageCount ? 'Continue this course' : 'Start this course';
+  };
+
   function renderDetail() {
     const course = current();
+    doneCount = 0;
     startButton = el(
       'button',
       { type: 'button', className: 'primary start-button', id: 'start-course', disabled: busy, onclick: () => onStart(course.id || null) },
-      busy ? 'Starting…' : course.id ? 'Start this course' : 'Start a terminal',
+      startLabel(),
     );
+    if (course.id) {
+      fetchJson(`/api/progress/${encodeURIComponent(course.id)}`)
+        .then((progress) => {
+          if (current().id !== course.id) return;
+          doneCount = progress.completedStages.length;
+          if (startButton) startButton.textContent = startLabel();
+        })
+        .catch(() => {});
+    }
     const stages = el('div', { className: 'course-detail__stages' });
     detail.replaceChildren(
       el('h2', { className: 'course-detail__title' }, course.title),
@@ -88,7 +106,7 @@ export function mountCoursePicker({ list, detail, fetchJson, onStart }) {
       busy = value;
       if (startButton) {
         startButton.disabled = value;
-        startButton.textContent = value ? 'Starting…' : current().id ? 'Start this course' : 'Start a terminal';
+        startButton.textContent = startLabel();
       }
     },
     choose,

@@ -153,10 +153,11 @@ describe('the learner\'s page, end to end (local runtime, real CLI, fake model)'
       const errors = collectPageErrors(page, [/\/stages\/\d+\/answer$/]);
       try {
         await page.goto(service.url);
-        await page.getByRole('button', { name: 'Start this course' }).waitFor();
+        // The earlier journey completed two stages: the course is continued, not started over.
+        await page.getByRole('button', { name: 'Continue this course' }).waitFor();
         assert.ok(await withinViewportWidth(page, '#start-course'), 'the start button is on screen');
         await checkLayout(page, `${width}-start`);
-        await page.getByRole('button', { name: 'Start this course' }).click();
+        await page.getByRole('button', { name: 'Continue this course' }).click();
         await page.locator('#status-text', { hasText: STATES.running }).waitFor({ timeout: 30_000 });
         for (const control of ['#end-session', '#theme', '#tab-course', '#tab-sessions']) {
           assert.ok(await withinViewportWidth(page, control), `${control} is on screen`);
