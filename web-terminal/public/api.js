@@ -29,7 +29,13 @@ export function adoptEmbeddedToken(win = window) {
   if (typeof token === 'string' && token) auth.headers.authorization = `Bearer ${token}`;
 }
 
+/**
+ * The one way the page calls the API. `body` is a plain value and is JSON-encoded here, once; a string body
+ * is refused (it would be encoded twice). Resolves with the parsed body of a 2xx answer (null for 204);
+ * rejects with an ApiRequestError carrying `status`, `code` and the server's plain `message`.
+ */
 export async function fetchJson(path, { method = 'GET', body } = {}) {
+  if (typeof body === 'string') throw new TypeError('fetchJson takes the body as a value, not as JSON text');
   // A token the embedding page renews later (window.CLAUDECODE_TOKEN) is picked up on the next call.
   const renewed = typeof globalThis.CLAUDECODE_TOKEN === 'string' && globalThis.CLAUDECODE_TOKEN ? { authorization: `Bearer ${globalThis.CLAUDECODE_TOKEN}` } : {};
   const headers = { accept: 'application/json', ...auth.headers, ...renewed };
@@ -38,8 +44,9 @@ export async function fetchJson(path, { method = 'GET', body } = {}) {
   if (res.status === 204) return null;
   const data = await res.json().catch(() => null);
   if (!res.ok) {
-    const err = data && data.error ? data.error : { code: `http_${res.status}`, message: res.statusText || 'request failed' };
-    throw new ApiRequestError(res.status, err.code, err.message, res.headers.get('retry-after'));
+    const err = data && data.error ? data.error : { code: `http_${res.status}`, message: 'The server could not answer; try again in a moment.' };
+    const retryAfter = Number(res.headers.get('retry-after')) || null;
+    throw new ApiRequestError(res.status, err.code, err.message, retryAfter);
   }
   return data;
 }

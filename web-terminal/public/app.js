@@ -1,186 +1,274 @@
-// The page: start, list, attach and end sessions; the terminal; the status line; the stage panel.
-import { Terminal } from '/vendor/xterm/lib/xterm.mjs';
-import { FitAddon } from '/vendor/addon-fit/addon-fit.mjs';
-import { WebLinksAddon } from '/vendor/addon-web-links/addon-web-links.mjs';
+// The page: course first, then the terminal with the course beside it; resumes the learner's running session
+// on load; says in plain sentences (reasons.js) what happens. Each part lives in its own module; this one
+// wires them together.
 import { adoptEmbeddedToken, fetchJson } from './api.js';
 import { connectTerminal } from './connection.js';
+import { mountCoursePicker } from './course-picker.js';
+import { CloseCode } from './protocol.js';
+import { describeReason, describeState, REASONS } from './reasons.js';
+import { renderSessions } from './sessions-list.js';
+import { mountStagePanel } from './stages.js';
+import { createBanner, createStatusLine } from './status.js';
+import { mountTabs } from './tabs.js';
+import { createTerminalView } from './terminal-view.js';
 
 adoptEmbeddedToken();
 
 const $ = (id) => document.getElementById(id);
+const SESSION_KEY = 'claudecode.session';
+
+const status = createStatusLine({ dot: $('status-dot'), text: $('status-text') });
+const banner = createBanner({ root: $('banner'), text: $('banner-text'), actions: $('banner-actions') });
+const tabs = mountTabs(document.querySelector('.tabs'));
 const ui = {
-  newSession: $('new-session'), endSession: $('end-session'), theme: $('theme'), course: $('course'),
-  statusDot: $('status-dot'), statusText: $('status-text'), sessions: $('sessions'),
-  terminal: $('terminal'), placeholder: $('placeholder'), stagePanel: $('stage-panel'),
+  startView: $('start-view'), sessionView: $('session-view'), startMessage: $('start-message'),
+  startSessions: $('start-sessions'), sideSessions: $('side-sessions'), stagePanel: $('stage-panel'),
+  endSession: $('end-session'), theme: $('theme'), backToCourses: $('back-to-courses'),
 };
 
-const state = { current: null, connection: null, stagePanel: null };
+/** current: the session shown (view from the API); live: whether its socket may still deliver. */
+const state = { current: null, live: false, connection: null, stagePanel: null, sessions: [] };
 
 // Theme: follow the system, remember an explicit choice.
-const themes = {
-  light: { background: '#fbfbf9', foreground: '#1d1d1b', cursor: '#c2571a', selectionBackground: '#f0d4c0' },
-  dark: { background: '#121211', foreground: '#e8e6df', cursor: '#e07a3f', selectionBackground: '#4a3426' },
-};
 const preferredTheme = () => localStorage.getItem('theme') || (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
-function applyTheme(name) {
-  document.documentElement.dataset.theme = name;
-  term.options.theme = themes[name];
-}
-
-const term = new Terminal({
-  cursorBlink: true,
-  fontFamily: 'ui-monospace, "SF Mono", "Cascadia Code", Menlo, Consolas, monospace',
-  fontSize: 14,
-  scrollback: 5000,
-  allowProposedApi: false,
-});
-const fit = new FitAddon();
-term.loadAddon(fit);
-term.loadAddon(new WebLinksAddon());
-term.open(ui.terminal);
-applyTheme(preferredTheme());
-new ResizeObserver(() => fit.fit()).observe(ui.terminal);
-window.addEventListener('resize', () => fit.fit());
-
+document.documentElement.dataset.theme = preferredTheme();
+const terminal = await createTerminalView($('terminal'), preferredTheme());
+const { term } = terminal;
+window.__term = term;
 ui.theme.addEventListener('click', () => {
   const next = document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark';
   localStorage.setItem('theme', next);
-  applyTheme(next);
+  document.documentElement.dataset.theme = next;
+  terminal.setTheme(next);
 });
+// Keyboard users leave the terminal (which keeps Tab for itself) with F6.
+term.attachCustomKeyEventHandler((e) => {
+  if (e.type === 'keydown' && e.key === 'F6') {
+    e.preventDefault();
+    tabs.focusSelected();
+    return false;
+  }
+  return true;
+});
+term.textarea?.setAttribute('aria-label', 'Terminal input. Press F6 to move to the course panel.');
 
-function setStatus(kind, text) {
-  ui.statusDot.className = `dot ${kind}`;
-  ui.statusText.textContent = text;
-  ui.endSession.disabled = !state.current || kind === 'ended' || kind === 'failed' || kind === 'idle';
+const picker = mountCoursePicker({ list: $('course-list'), detail: $('course-detail'), fetchJson, onStart: startSession });
+
+function showStartView(message) {
+  ui.sessionView.hidden = true;
+  ui.startView.hidden = false;
+  ui.endSession.hidden = true;
+  ui.startMessage.hidden = !message;
+  ui.startMessage.textContent = message ?? '';
+  picker.refresh(); // progress may have moved on during a session
+  if (!state.current && !message) status.set('idle', 'No session yet. Choose a course and start it.');
+  void refreshSessions();
 }
 
-const stateLabel = { starting: 'Starting', running: 'Running', reconnecting: 'Reconnecting', ended: 'Ended', failed: 'Failed', error: 'Error' };
-
-function onStatus(kind, detail) {
-  if (kind === 'error') {
-    setStatus(ui.statusDot.className.replace('dot ', ''), `Error: ${detail}`);
-    return;
-  }
-  setStatus(kind, `${stateLabel[kind] ?? kind}${detail ? ` — ${detail}` : ''}${state.current ? ` · session ${state.current.id.slice(0, 8)}` : ''}`);
-  if (kind === 'ended' || kind === 'failed') refreshSessions();
+function showSessionView() {
+  ui.startView.hidden = true;
+  ui.sessionView.hidden = false;
+  ui.endSession.hidden = false;
+  terminal.refit();
 }
 
 async function refreshSessions() {
   try {
-    const { sessions } = await fetchJson('/api/sessions');
-    ui.sessions.replaceChildren();
-    if (sessions.length === 0) ui.sessions.innerHTML = '<li class="muted">none yet</li>';
-    for (const s of sessions) {
-      const li = document.createElement('li');
-      li.className = state.current && state.current.id === s.id ? 'current' : '';
-      const label = document.createElement('span');
-      label.textContent = `${s.id.slice(0, 8)} · ${s.state}${s.courseId ? ` · ${s.courseId}` : ''}`;
-      li.append(label);
-      if ((s.state === 'running' || s.state === 'starting') && !(state.current && state.current.id === s.id)) {
-        const attach = document.createElement('button');
-        attach.textContent = 'Attach';
-        attach.addEventListener('click', () => attachTo(s));
-        li.append(attach);
-      }
-      ui.sessions.append(li);
-    }
-  } catch (err) {
-    ui.sessions.innerHTML = '';
-    const li = document.createElement('li');
-    li.className = 'muted';
-    li.textContent = `could not list sessions: ${err.message}`;
-    ui.sessions.append(li);
+    state.sessions = (await fetchJson('/api/sessions')).sessions;
+  } catch {
+    return;
   }
+  const options = {
+    sessions: state.sessions,
+    courseTitle: picker.courseTitle,
+    currentId: state.live ? state.current?.id ?? null : null,
+    onResume: (s) => void resume(s),
+    onEnd: (s) => void endSession(s),
+  };
+  renderSessions(ui.startSessions, options);
+  renderSessions(ui.sideSessions, options);
 }
 
-async function mountStages(session) {
-  ui.stagePanel.replaceChildren();
-  state.stagePanel = null;
-  if (!session.courseId) return;
+// ---- starting, resuming, ending ----
+
+async function startSession(courseId) {
+  picker.setBusy(true);
+  banner.hide('ended');
+  status.set('starting', 'Creating your session.');
   try {
-    const { mountStagePanel } = await import('./stages.js');
-    state.stagePanel = await mountStagePanel(ui.stagePanel, { fetchJson, courseId: session.courseId, sessionId: session.id });
+    const session = await fetchJson('/api/sessions', { method: 'POST', body: courseId ? { courseId } : {} });
+    open(session, session.wsUrl);
   } catch (err) {
-    ui.stagePanel.textContent = `Stages unavailable: ${err.message}`;
+    // The API's message is the catalog's sentence for the limit; the page adds what the learner can do.
+    const own = err.code === 'user_session_limit' ? ' Resume or end one of your sessions below.' : '';
+    const later = (err.code === 'session_limit' || err.code === 'rate_limited') && err.retryAfter ? ` You can try again in about ${Math.ceil(err.retryAfter / 60)} min.` : '';
+    status.set('failed', err.message);
+    showStartView(`${err.message}${own}${later}`);
+    if (own) ui.startSessions.querySelector('button')?.focus();
+  } finally {
+    picker.setBusy(false);
   }
 }
 
-function attachTo(session, wsUrl) {
+async function resume(session) {
+  try {
+    const fresh = await fetchJson(`/api/sessions/${session.id}/attach`, { method: 'POST' });
+    open(fresh, fresh.wsUrl);
+  } catch (err) {
+    showStartView(err.status === 404 || err.status === 409 ? describeState('ended') : err.message);
+  }
+}
+
+async function endSession(session) {
+  try {
+    await fetchJson(`/api/sessions/${session.id}`, { method: 'DELETE' });
+  } catch (err) {
+    if (err.status !== 404) {
+      banner.show('end', { kind: 'error', message: err.message });
+      return;
+    }
+  }
+  banner.hide('end');
+  if (state.current?.id === session.id) await sessionEnded();
+  else void refreshSessions();
+}
+
+/** Shows a session: the terminal, its course beside it, and its socket. */
+function open(session, wsUrl) {
   state.connection?.close();
   state.current = session;
-  ui.placeholder.hidden = true;
+  state.live = true;
+  localStorage.setItem(SESSION_KEY, session.id);
+  banner.hide('ended');
+  banner.hide('taken-over');
+  banner.hide('upstream');
+  banner.hide('socket');
+  showSessionView();
   term.reset();
-  fit.fit();
   term.focus();
+  status.set(session.state === 'running' ? 'running' : 'starting', describeState(session.state));
   let firstUrl = wsUrl;
-  setStatus(session.state === 'running' ? 'running' : 'starting', `${stateLabel[session.state] ?? session.state} · session ${session.id.slice(0, 8)}`);
   state.connection = connectTerminal({
     term,
     getWsUrl: async () => {
-      if (firstUrl) {
-        const url = firstUrl;
-        firstUrl = null;
-        return url;
-      }
-      return (await fetchJson(`/api/sessions/${session.id}/attach`, { method: 'POST' })).wsUrl;
+      const url = firstUrl ?? (await fetchJson(`/api/sessions/${session.id}/attach`, { method: 'POST' })).wsUrl;
+      firstUrl = null;
+      return url;
     },
     onStatus,
     onEvent: (evt) => state.stagePanel?.handleEvent(evt),
-    onEnded: ({ message }) => {
-      setStatus('ended', message);
-      refreshSessions();
+    onEnded: ({ code, message }) => {
+      if (code === CloseCode.TAKEN_OVER) return takenOver();
+      if (code === CloseCode.ENDED) return void sessionEnded();
+      void sessionEnded(message);
     },
   });
-  void mountStages(session);
-  refreshSessions();
+  mountStages(session);
+  tabs.select(session.courseId ? 'tab-course' : 'tab-sessions');
+  void refreshSessions();
 }
 
-ui.newSession.addEventListener('click', async () => {
-  ui.newSession.disabled = true;
-  setStatus('starting', 'Creating a session…');
-  try {
-    const body = ui.course.value ? { courseId: ui.course.value } : {};
-    const session = await fetchJson('/api/sessions', { method: 'POST', body });
-    attachTo(session, session.wsUrl);
-  } catch (err) {
-    const retry = err.retryAfter ? ` (try again in ${err.retryAfter}s)` : '';
-    setStatus('failed', `Could not start a session: ${err.message}${retry}`);
-  } finally {
-    ui.newSession.disabled = false;
+function mountStages(session) {
+  state.stagePanel?.destroy();
+  state.stagePanel = null;
+  if (!session.courseId) {
+    ui.stagePanel.replaceChildren(Object.assign(document.createElement('p'), { className: 'muted', textContent: 'This session has no course.' }));
+    return;
   }
-});
+  state.stagePanel = mountStagePanel(ui.stagePanel, { fetchJson, courseId: session.courseId, sessionId: session.id });
+}
 
-ui.endSession.addEventListener('click', async () => {
+function onStatus(kind, detail, msg) {
+  if (kind === 'error') {
+    banner.show('socket', { kind: 'warn', message: detail, actions: [{ label: 'Dismiss', onClick: () => banner.hide('socket') }] });
+    return;
+  }
+  if (kind === 'reconnecting') return status.set('reconnecting', describeState('reconnecting'));
+  if (kind === 'starting') return status.set('starting', detail || describeState('starting'));
+  if (kind === 'running') {
+    // The API proxy saw the model's API refuse or fail this session's requests: say so, not "running".
+    if (msg?.reason) {
+      const sentence = msg.message || describeReason(msg.reason);
+      banner.show('upstream', { kind: 'warn', message: sentence });
+      return status.set('warn', sentence);
+    }
+    banner.hide('upstream');
+    return status.set('running', describeState('running'));
+  }
+  // 'ended' / 'failed' arrive just before the socket closes; sessionEnded reads the reason from the API.
+}
+
+function takenOver() {
+  state.live = false;
+  state.connection = null;
+  state.stagePanel?.setSession(null);
+  status.set('ended', REASONS.taken_over);
+  const session = state.current;
+  banner.show('taken-over', { kind: 'warn', message: REASONS.taken_over, actions: [{ label: 'Use here', primary: true, onClick: () => void resume(session) }] });
+}
+
+/** The shown session is over: say why, and offer to start again or continue the course. */
+async function sessionEnded(fallback = '') {
   const session = state.current;
   if (!session) return;
-  ui.endSession.disabled = true;
+  state.connection?.close();
+  state.connection = null;
+  state.live = false;
+  state.stagePanel?.setSession(null);
+  if (localStorage.getItem(SESSION_KEY) === session.id) localStorage.removeItem(SESSION_KEY);
+  let why = fallback;
+  let kind = 'ended';
   try {
-    await fetchJson(`/api/sessions/${session.id}`, { method: 'DELETE' });
-    state.connection?.close();
-    state.connection = null;
-    setStatus('ended', `Ended · session ${session.id.slice(0, 8)}`);
-  } catch (err) {
-    setStatus('error', `Could not end the session: ${err.message}`);
-  }
-  refreshSessions();
-});
-
-async function loadCourses() {
-  try {
-    const data = await fetchJson('/api/courses');
-    const courses = Array.isArray(data) ? data : data.courses;
-    for (const c of courses) {
-      const option = document.createElement('option');
-      option.value = c.id;
-      option.textContent = c.title;
-      ui.course.append(option);
-    }
+    const view = await fetchJson(`/api/sessions/${session.id}`);
+    if (view.state === 'running' || view.state === 'starting') return open(view); // only the socket dropped
+    why = view.reasonMessage ?? why;
+    if (view.state === 'failed') kind = 'failed';
   } catch {
-    ui.course.hidden = true;
+    // Gone from the server's list: it ended a while ago.
+  }
+  // An ending's reason already says it ended ("The session reached its time limit."); a failure says both.
+  const sentence = kind === 'failed' || !why ? `${describeState(kind)}${why ? ` ${why}` : ''}` : why;
+  ui.endSession.hidden = true;
+  status.set(kind, sentence);
+  banner.hide('upstream');
+  banner.show('ended', {
+    kind: kind === 'failed' ? 'error' : 'info',
+    message: sentence,
+    actions: [
+      { label: session.courseId ? 'Continue the course' : 'Start again', primary: true, onClick: () => void startSession(session.courseId) },
+      { label: 'Choose a course', onClick: () => { banner.hide('ended'); showStartView(); } },
+    ],
+  });
+  void refreshSessions();
+}
+
+ui.endSession.addEventListener('click', () => {
+  if (state.current && state.live) void endSession(state.current);
+});
+ui.backToCourses.addEventListener('click', () => {
+  if (state.current?.courseId) picker.choose(state.current.courseId);
+  showStartView();
+});
+setInterval(() => void refreshSessions(), 30_000);
+
+// ---- start-up: what the server can do, the courses, and the learner's running session ----
+
+async function loadInfo() {
+  try {
+    const info = await fetchJson('/api/info');
+    if (info?.apiKeyConfigured === false) banner.show('no-key', { kind: 'warn', message: REASONS.no_api_key });
+  } catch {
+    // An older server without /api/info: nothing known, nothing said.
   }
 }
 
-setStatus('idle', 'No session. Click New Session to start one.');
-loadCourses();
-refreshSessions();
-window.__term = term;
+async function boot() {
+  await Promise.all([loadInfo(), picker.load(), refreshSessions()]);
+  const running = state.sessions.filter((s) => s.state === 'running' || s.state === 'starting');
+  const remembered = localStorage.getItem(SESSION_KEY);
+  const pick = running.find((s) => s.id === remembered) ?? running.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))[0];
+  if (pick) await resume(pick);
+  else showStartView();
+}
+
+void boot();

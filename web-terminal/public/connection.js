@@ -1,9 +1,12 @@
 // One terminal connection: binary frames to and from xterm.js, JSON control frames, reconnect on
 // unexpected drops, and flow control (pause the server while xterm is behind on rendering).
 import { ClientMessage, CloseCode, FINAL_CLOSE_CODES, ServerMessage } from './protocol.js';
+import { describeReason } from './reasons.js';
 
 const HIGH_WATER = 512 * 1024;
 const LOW_WATER = 64 * 1024;
+/** Keystrokes typed while the socket is still opening are kept (this much) and sent once it opens. */
+const MAX_EARLY_INPUT = 16 * 1024;
 
 export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) {
   let ws = null;
@@ -12,14 +15,22 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) 
   let pendingBytes = 0;
   let paused = false;
   const encoder = new TextEncoder();
+  const early = [];
+  let earlyBytes = 0;
 
   const send = (data) => {
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(data);
   };
   const control = (msg) => send(JSON.stringify(msg));
+  const sendInput = (bytes) => {
+    if (ws && ws.readyState === WebSocket.OPEN) return ws.send(bytes);
+    if (earlyBytes + bytes.length > MAX_EARLY_INPUT) return onStatus('error', describeReason('input_overflow'), { code: 'input_overflow' });
+    early.push(bytes);
+    earlyBytes += bytes.length;
+  };
 
-  const onData = term.onData((data) => send(encoder.encode(data)));
-  const onBinary = term.onBinary((data) => send(Uint8Array.from(data, (c) => c.charCodeAt(0))));
+  const onData = term.onData((data) => sendInput(encoder.encode(data)));
+  const onBinary = term.onBinary((data) => sendInput(Uint8Array.from(data, (c) => c.charCodeAt(0))));
   const onResize = term.onResize(({ cols, rows }) => control({ type: ClientMessage.RESIZE, cols, rows }));
 
   async function open() {
@@ -35,6 +46,8 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) 
       pendingBytes = 0;
       paused = false;
       control({ type: ClientMessage.RESIZE, cols: term.cols, rows: term.rows });
+      for (const bytes of early.splice(0)) socket.send(bytes);
+      earlyBytes = 0;
     };
     socket.onmessage = (event) => {
       if (typeof event.data === 'string') return handleControl(JSON.parse(event.data));
@@ -58,12 +71,12 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) 
       if (closedByUs) return;
       if (FINAL_CLOSE_CODES.includes(event.code)) {
         const why = {
-          [CloseCode.TAKEN_OVER]: 'This session was opened in another window.',
+          [CloseCode.TAKEN_OVER]: describeReason('taken_over'),
           [CloseCode.TOO_BIG]: 'The connection was closed: a message was too large.',
           [CloseCode.PROTOCOL_ERROR]: 'The connection was closed by the server.',
           [CloseCode.INVALID_DATA]: 'The connection was closed by the server.',
         }[event.code];
-        onEnded({ code: event.code, message: why ?? event.reason ?? 'Session ended.' });
+        onEnded({ code: event.code, message: why ?? '' });
         return;
       }
       reconnect();
@@ -80,7 +93,7 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) 
   function reconnect() {
     attempts += 1;
     if (attempts > 8) {
-      onEnded({ code: 0, message: 'Lost the connection to the server.' });
+      onEnded({ code: 0, message: describeReason('connection_lost') });
       return;
     }
     onStatus('reconnecting', `attempt ${attempts}`);
@@ -89,13 +102,13 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) 
       if (closedByUs) return;
       open().catch((err) => {
         // The session is gone or over (404/409 from the attach call): reconnecting cannot help.
-        if (err && (err.status === 404 || err.status === 409)) onEnded({ code: 0, message: 'This session has ended.' });
+        if (err && (err.status === 404 || err.status === 409)) onEnded({ code: CloseCode.ENDED, message: '' });
         else reconnect();
       });
     }, delay);
   }
 
-  open().catch((err) => onEnded({ code: 0, message: err.message }));
+  open().catch((err) => onEnded({ code: err?.status === 404 || err?.status === 409 ? CloseCode.ENDED : 0, message: err?.message ?? describeReason('connection_lost') }));
 
   return {
     close() {

@@ -35,7 +35,27 @@ export const REASONS = Object.freeze({
   upstream_rate_limited: 'The API is rate-limiting this server; Claude\'s answers are delayed.',
   upstream_overloaded: 'The API is overloaded or failing; Claude\'s answers are delayed.',
   budget_exhausted: 'This session has used its share of the API budget.',
+  // What the page and the answer check tell the learner.
+  input_overflow: 'You typed more than can be kept while the session starts; the rest was not sent.',
+  taken_over: 'This session is now open in another tab or window.',
+  connection_lost: 'The connection to the server was lost.',
+  wrong_answer: 'That is not the expected answer. Talk it through in the terminal and try again.',
+  too_many_answers: 'You tried many answers in the last minute; wait a moment and try again.',
 });
+
+/** The sentence for each session state, as the page's status line reads it. */
+export const STATES = Object.freeze({
+  starting: 'Your session is starting.',
+  running: 'Your session is running.',
+  reconnecting: 'Reconnecting to your session.',
+  ended: 'Your session has ended.',
+  failed: 'Your session stopped because of a problem.',
+});
+
+/** The sentence for a session state. */
+export function describeState(state) {
+  return Object.hasOwn(STATES, state) ? STATES[state] : '';
+}
 
 /** The sentence for a reason code; unknown codes read as words rather than failing. */
 export function describeReason(code) {

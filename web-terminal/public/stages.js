@@ -4,8 +4,9 @@
 // State always comes from the API (GET /api/courses/:id/stages + GET /api/progress/:id), so it survives a
 // reload; `handleEvent` applies live `stage_complete` / `course_complete` events from the terminal WebSocket.
 //
-// `fetchJson(url, init?)` must resolve with the parsed JSON body of a 2xx response and reject otherwise with an
-// Error carrying `status` and, for API errors, `code` (from `{"error":{"code","message"}}`).
+// `fetchJson` is api.js's: `fetchJson(url, { method, body })` with `body` a plain value (encoded once there);
+// it resolves with the parsed JSON of a 2xx answer and rejects with an Error carrying `status`, `code` and the
+// server's plain `message` (from `{"error":{"code","message"}}`). Course text is only ever set as text.
 
 const el = (tag, className, text) => {
   const node = document.createElement(tag);
@@ -17,9 +18,13 @@ const el = (tag, className, text) => {
 /**
  * @param {HTMLElement} container
  * @param {{ fetchJson: (url: string, init?: RequestInit) => Promise<any>, courseId: string, sessionId?: string | null }} options
- * @returns {{ handleEvent(evt: any): boolean, refresh(): Promise<void>, destroy(): void }}
+ * @returns {{ handleEvent(evt: any): boolean, refresh(): Promise<void>, setSession(id: string | null): void, destroy(): void }}
  */
-export function mountStagePanel(container, { fetchJson, courseId, sessionId = null }) {
+let panels = 0; // element ids stay unique when a page shows more than one panel
+
+export function mountStagePanel(container, { fetchJson, courseId, sessionId: initialSession = null }) {
+  let sessionId = initialSession;
+  const panelId = ++panels;
   const state = {
     title: courseId,
     stages: [],
@@ -30,6 +35,8 @@ export function mountStagePanel(container, { fetchJson, courseId, sessionId = nu
     selected: null,
     error: null,
     loading: true,
+    /** The last completion, shown until the next one: "Stage 1 complete. Next: …". */
+    celebration: null,
   };
   const forms = new Map(); // stage number -> { answer text, message, busy } kept across renders
 
@@ -58,7 +65,7 @@ export function mountStagePanel(container, { fetchJson, courseId, sessionId = nu
     input.maxLength = 1000;
     input.autocomplete = 'off';
     input.value = saved.answer;
-    input.id = `stage-answer-${stage.number}`;
+    input.id = `stage-answer-${panelId}-${stage.number}`;
     label.htmlFor = input.id;
     input.addEventListener('input', () => {
       saved.answer = input.value;
@@ -69,7 +76,7 @@ export function mountStagePanel(container, { fetchJson, courseId, sessionId = nu
     const message = el('p', `stage-panel__answer-message ${saved.kind ? `is-${saved.kind}` : ''}`, saved.message);
     message.setAttribute('role', 'status');
     form.append(label, input, button, message);
-    if (!sessionId) message.textContent = 'Open a session on this course to submit answers.';
+    if (!sessionId && !saved.message) message.textContent = 'Start a session on this course to submit answers.';
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const answer = input.value.trim();
@@ -79,24 +86,18 @@ export function mountStagePanel(container, { fetchJson, courseId, sessionId = nu
       try {
         const result = await fetchJson(`/api/sessions/${encodeURIComponent(sessionId)}/stages/${stage.number}/answer`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ answer }),
+          body: { answer },
         });
         Object.assign(saved, { busy: false, answer: '', message: 'Correct!', kind: 'ok' });
         markDone(stage.number, result.completedAt);
         if (result.courseComplete) state.courseComplete = true;
         state.selected = null;
       } catch (err) {
-        const wrong = err?.code === 'wrong_answer' || err?.status === 422;
-        const limited = err?.status === 429;
-        Object.assign(saved, {
-          busy: false,
-          message: wrong ? 'Not quite. Talk it through in the terminal and try again.' : limited ? 'Too many tries; wait a minute.' : 'Could not check the answer right now.',
-          kind: 'error',
-        });
+        // The API's message is the catalog's plain sentence (wrong answer, too many tries); anything else is ours.
+        Object.assign(saved, { busy: false, message: err?.code ? err.message : 'Could not check the answer right now.', kind: 'error' });
       }
       render();
-      announce(saved.message);
+      announce(saved.kind === 'ok' && state.celebration ? `Correct! ${state.celebration}` : saved.message);
     });
     return form;
   }
@@ -140,6 +141,7 @@ export function mountStagePanel(container, { fetchJson, courseId, sessionId = nu
       bar.append(fill);
       children.push(bar, el('p', 'stage-panel__count', `${doneCount} of ${total} stages done`));
       if (state.courseComplete) children.push(el('p', 'stage-panel__complete', 'Course complete. Well done!'));
+      else if (state.celebration) children.push(el('p', 'stage-panel__complete', state.celebration));
 
       const list = el('ol', 'stage-panel__list');
       const shown = state.selected ?? currentStage();
@@ -170,7 +172,11 @@ export function mountStagePanel(container, { fetchJson, courseId, sessionId = nu
   }
 
   function markDone(number, completedAt) {
-    if (!state.done.has(number)) state.done.set(number, completedAt ?? new Date().toISOString());
+    if (state.done.has(number)) return;
+    state.done.set(number, completedAt ?? new Date().toISOString());
+    const done = state.stages.find((s) => s.number === number);
+    const next = state.stages.find((s) => s.number === currentStage());
+    state.celebration = `Stage ${number}${done ? ` (${done.title})` : ''} complete.${next ? ` Next: ${next.title}.` : ''}`;
   }
 
   async function refresh() {
@@ -196,10 +202,9 @@ export function mountStagePanel(container, { fetchJson, courseId, sessionId = nu
   function handleEvent(evt) {
     if (!evt || evt.type !== 'event' || evt.courseId !== courseId) return false;
     if (evt.name === 'stage_complete' && Number.isInteger(evt.stage)) {
-      const known = state.stages.find((s) => s.number === evt.stage);
       markDone(evt.stage, evt.completedAt);
       if (state.selected === evt.stage) state.selected = null;
-      announce(`Stage ${evt.stage}${known ? `, ${known.title},` : ''} complete.`);
+      announce(state.celebration ?? `Stage ${evt.stage} complete.`);
     } else if (evt.name === 'course_complete') {
       state.courseComplete = true;
       announce('Course complete.');
@@ -213,6 +218,11 @@ export function mountStagePanel(container, { fetchJson, courseId, sessionId = nu
   return {
     handleEvent,
     refresh,
+    /** The session answers go to; null (e.g. once it ended) disables the check. */
+    setSession(id) {
+      sessionId = id;
+      render();
+    },
     destroy() {
       container.replaceChildren();
     },

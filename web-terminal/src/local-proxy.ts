@@ -17,6 +17,8 @@ export interface LocalProxy {
 export async function startLocalProxy(opts: { env: NodeJS.ProcessEnv; secret: string; logger: Logger; registry: Registry }): Promise<LocalProxy> {
   const config = loadProxyConfig({ ...opts.env, PROXY_SHARED_SECRET: opts.secret, PROXY_SHARED_SECRET_FILE: undefined });
   // The socket's only callers are sandboxes: no metrics there (they would show every session).
+  // Said once at start, where an operator looks: without a key every session's Claude Code is refused.
+  if (!config.anthropicApiKey) opts.logger.warn('no API key is configured (ANTHROPIC_API_KEY or ANTHROPIC_API_KEY_FILE): Claude cannot answer in any session');
   const proxy = createProxy(config, { logger: opts.logger.child({ component: 'api-proxy' }), registry: opts.registry, serveMetrics: false });
   const dir = mkdtempSync(join(tmpdir(), 'claudecode-proxy-'));
   // Sandboxes run as other uids: they may traverse to the socket, not list the folder.

@@ -11,3 +11,11 @@ export function resolveSessionCommand(configured: string | undefined, runtime: R
   if (runtime === 'kubernetes' || findClaudeBinary()) return ['/bin/sh', '-c', CLAUDE_COMMAND_LINE];
   return existsSync('/bin/bash') ? ['/bin/bash', '-l'] : ['/bin/sh', '-l'];
 }
+
+/** Claude Code switches bracketed paste on once it reads keys; what is typed before then is held for it. */
+export const BRACKETED_PASTE_ON = '\x1b[?2004h';
+
+/** The output after which the session program takes input, or null when it takes it from the start. */
+export function inputReadyMarker(command: readonly string[]): string | null {
+  return command[2] === CLAUDE_COMMAND_LINE ? BRACKETED_PASTE_ON : null;
+}

@@ -34,7 +34,7 @@ import { createHealthRoutes } from './routes/health.ts';
 import { createSessionRoutes } from './routes/sessions.ts';
 import { createLocalRuntime } from './runtime/local/local-runtime.ts';
 import type { SessionRuntime } from './runtime/types.ts';
-import { resolveSessionCommand } from './sandbox-command.ts';
+import { inputReadyMarker, resolveSessionCommand } from './sandbox-command.ts';
 import { makeUserHasher } from './sessions/ids.ts';
 import { SessionManager } from './sessions/manager.ts';
 import { createStaticRoutes } from './static-assets.ts';
@@ -90,6 +90,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   };
   const runtime = overrides.runtime ?? (await createRuntime());
 
+  const sessionCommand = resolveSessionCommand(config.SESSION_COMMAND, runtime.kind);
   const manager = new SessionManager({
     runtime,
     logger: logger.child({ component: 'sessions' }),
@@ -97,7 +98,8 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     limits: { maxSessions: config.MAX_SESSIONS, maxSessionsPerUser: config.MAX_SESSIONS_PER_USER, createsPerMinute: config.SESSION_CREATES_PER_MINUTE },
     timeouts: { sessionSeconds: config.SESSION_TIMEOUT_SECONDS, idleSeconds: config.IDLE_TIMEOUT_SECONDS, graceSeconds: config.RECONNECT_GRACE_SECONDS },
     scrollbackBytes: config.SCROLLBACK_BYTES,
-    command: resolveSessionCommand(config.SESSION_COMMAND, runtime.kind),
+    command: sessionCommand,
+    inputReadyMarker: inputReadyMarker(sessionCommand),
     hashUser: makeUserHasher(secret),
     issueCredential: (claims) => issueSessionCredential(claims, secret),
     findCourse: courseRefs(catalog, progress),

@@ -15,6 +15,10 @@ export function createStaticRoutes(): Router {
   router.use('/vendor/xterm/css', express.static(join(packageDir('@xterm/xterm'), 'css'), options));
   router.use('/vendor/addon-fit', express.static(join(packageDir('@xterm/addon-fit'), 'lib'), options));
   router.use('/vendor/addon-web-links', express.static(join(packageDir('@xterm/addon-web-links'), 'lib'), options));
+  // The terminal's fonts (public/fonts.css).
+  for (const font of ['dejavu-mono', 'noto-sans-symbols', 'noto-sans-symbols-2']) {
+    router.use(`/vendor/fonts/${font}`, express.static(join(packageDir(`@fontsource/${font}`), 'files'), options));
+  }
   router.use(express.static(publicDir, { index: 'index.html', maxAge: 0 }));
   return router;
 }

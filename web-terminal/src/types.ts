@@ -22,6 +22,8 @@ export interface SessionView {
   endedAt: string | null;
   /** Short machine-readable reason when the session failed or ended abnormally. */
   reason: string | null;
+  /** The reason as one plain sentence (from the reason catalog, the same the page shows). */
+  reasonMessage: string | null;
   exitCode: number | null;
   attached: boolean;
 }

@@ -4,6 +4,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import { getIdentity } from '../auth/identity.ts';
 import { ApiError } from '../http/errors.ts';
+import { describeReason } from '../../public/reasons.js';
 import { MAX_ANSWER_BYTES, checkAnswer } from '../courses/answer-check.ts';
 import type { CourseCatalog } from '../courses/catalog.ts';
 import type { ProgressService } from '../courses/progress-service.ts';
@@ -48,7 +49,7 @@ function createAttemptLimiter(limit: number, now: () => number) {
     }
     w.count += 1;
     if (w.count > limit) {
-      throw new ApiError('rate_limited', 'too many answers, try again shortly', { retryAfterSeconds: (w.start + 60_000 - t) / 1000 });
+      throw new ApiError('rate_limited', describeReason('too_many_answers'), { retryAfterSeconds: (w.start + 60_000 - t) / 1000 });
     }
   };
 }
@@ -75,7 +76,7 @@ export function createAnswerRoutes(options: AnswerRoutesOptions): Router {
       throw new ApiError('bad_request', `answer ${issue?.path.length ? `(${issue.path.join('.')}) ` : ''}${issue?.message ?? 'invalid'}`);
     }
     limitAttempts(identity.userId);
-    if (!checkAnswer(stage.check, body.data.answer)) throw new ApiError('wrong_answer', 'that is not the expected answer');
+    if (!checkAnswer(stage.check, body.data.answer)) throw new ApiError('wrong_answer', describeReason('wrong_answer'));
 
     const outcome = progress.completeStage(identity.userId, course.id, stage.number, 'answer');
     for (const event of outcome.events) {

@@ -10,6 +10,7 @@ import { Admission } from './admission.ts';
 import { newSessionId } from './ids.ts';
 import { Session } from './session.ts';
 import { CloseCode } from '../ws/protocol.ts';
+import { describeReason } from '../../public/reasons.js';
 
 export interface CourseRef {
   id: string;
@@ -34,6 +35,8 @@ export interface SessionManagerOptions {
   issueCredential: (claims: { sessionId: string; userHash: string; expiresAt: Date }) => string;
   findCourse: (courseId: string, userId: string) => CourseRef | undefined;
   allowedProfiles: readonly string[];
+  /** Output after which the session program takes input (see Session); null or absent: at once. */
+  inputReadyMarker?: string | null;
   now?: () => number;
   reapIntervalMs?: number;
 }
@@ -71,11 +74,12 @@ export class SessionManager {
 
   /** Admits and starts a session. Returns at once in state `starting`; progress reaches the viewer. */
   create(identity: Identity, request: CreateSessionRequest): Session {
-    if (!this.accepting) throw new ApiError('shutting_down', 'the server is shutting down');
+    if (!this.accepting) throw new ApiError('shutting_down', describeReason('shutting_down'));
     const unavailable = this.opts.runtime.unavailableReason?.() ?? null;
     if (unavailable) {
       this.opts.metrics.rejections.inc({ reason: 'runtime_unavailable' });
-      throw new ApiError('runtime_unavailable', unavailable);
+      // The catalog sentence for the learner, the runtime's own detail for whoever runs the server.
+      throw new ApiError('runtime_unavailable', `${describeReason('runtime_unavailable')} (${unavailable})`);
     }
     const course = request.courseId === undefined ? undefined : this.opts.findCourse(request.courseId, identity.userId);
     if (request.courseId !== undefined && !course) throw new ApiError('not_found', `no course "${request.courseId}"`);
@@ -89,12 +93,7 @@ export class SessionManager {
     const decision = this.admission.tryAdmit(userHash);
     if (!decision.ok) {
       this.opts.metrics.rejections.inc({ reason: decision.reason });
-      const message = {
-        session_limit: 'all session slots are in use; try again shortly',
-        user_session_limit: 'you already have the maximum number of sessions; end one first',
-        rate_limited: 'too many sessions created in the last minute',
-      }[decision.reason];
-      throw new ApiError(decision.reason, message, { retryAfterSeconds: decision.retryAfterSeconds });
+      throw new ApiError(decision.reason, describeReason(decision.reason), { retryAfterSeconds: decision.retryAfterSeconds });
     }
 
     const createdAt = new Date(this.now());
@@ -109,6 +108,7 @@ export class SessionManager {
       createdAt,
       expiresAt: new Date(createdAt.getTime() + this.opts.timeouts.sessionSeconds * 1000),
       scrollbackBytes: this.opts.scrollbackBytes,
+      inputReadyMarker: this.opts.inputReadyMarker ?? null,
       now: this.now,
     });
     this.sessions.set(session.id, session);

@@ -3,11 +3,14 @@ import type { Terminal } from '../runtime/types.ts';
 import type { SessionEvent, SessionState, SessionView } from '../types.ts';
 import { CloseCode } from '../ws/protocol.ts';
 import type { ServerMessageBody } from '../ws/protocol.ts';
+import { InputHold } from './input-hold.ts';
 import { Scrollback } from './scrollback.ts';
 import { describeReason } from '../../public/reasons.js';
 import type { Viewer } from './viewer.ts';
 
 const MAX_PENDING_EVENTS = 32;
+/** Keystrokes kept while the session starts (delivered once it runs); past this they are refused visibly. */
+export const MAX_PENDING_INPUT_BYTES = 16 * 1024;
 
 type PauseReason = 'socket' | 'browser';
 
@@ -23,6 +26,10 @@ export interface SessionInit {
   createdAt: Date;
   expiresAt: Date;
   scrollbackBytes: number;
+  /** Output that shows the program reads keys (input typed before it is held until then); null: at once. */
+  inputReadyMarker?: string | null;
+  /** How long input is held for a program that never shows the marker. */
+  inputReadyTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -47,6 +54,10 @@ export class Session {
   private viewer: Viewer | null = null;
   private scrollback: Scrollback;
   private readonly pendingEvents: SessionEvent[] = [];
+  /** Input typed before the program can take it (both runtimes: a pod can take seconds to start). */
+  private readonly inputHold: InputHold;
+  private readonly inputReadyTimeoutMs: number;
+  private inputReadyTimer: NodeJS.Timeout | null = null;
   private readonly pauseReasons = new Set<PauseReason>();
   private lastStatus: ServerMessageBody | null = null;
   private upstreamReason: string | null = null;
@@ -70,6 +81,8 @@ export class Session {
     this.createdAt = init.createdAt;
     this.expiresAt = init.expiresAt;
     this.scrollback = new Scrollback(init.scrollbackBytes);
+    this.inputHold = new InputHold(MAX_PENDING_INPUT_BYTES, init.inputReadyMarker ?? null);
+    this.inputReadyTimeoutMs = init.inputReadyTimeoutMs ?? 20_000;
     this.now = init.now ?? Date.now;
     this.lastInputAt = this.now();
   }
@@ -100,6 +113,7 @@ export class Session {
       expiresAt: this.expiresAt.toISOString(),
       endedAt: this._endedAt?.toISOString() ?? null,
       reason: this._reason,
+      reasonMessage: this._reason ? describeReason(this._reason) : null,
       exitCode: this._exitCode,
       attached: this.viewer !== null,
     };
@@ -132,6 +146,15 @@ export class Session {
     terminal.onData((chunk) => this.handleOutput(chunk));
     terminal.onDrain(() => this.viewer?.resumeInput());
     this.sendStatus({ type: 'status', state: 'running' });
+    if (this.inputHold.isReady) this.releaseInput();
+    else this.inputReadyTimer = setTimeout(() => this.releaseInput(), this.inputReadyTimeoutMs).unref();
+  }
+
+  /** The program takes keys now: held input goes to it, in order. */
+  private releaseInput(): void {
+    if (this.inputReadyTimer) clearTimeout(this.inputReadyTimer);
+    this.inputReadyTimer = null;
+    for (const chunk of this.inputHold.release()) this.terminal?.write(chunk);
   }
 
   /** Moves to a final state once. Returns false when the session had already ended. */
@@ -148,6 +171,9 @@ export class Session {
     this.outputListeners.length = 0;
     this.inputListeners.length = 0;
     this.pendingEvents.length = 0;
+    this.inputHold.clear();
+    if (this.inputReadyTimer) clearTimeout(this.inputReadyTimer);
+    this.inputReadyTimer = null;
     const viewer = this.viewer;
     this.viewer = null;
     if (viewer) {
@@ -197,8 +223,16 @@ export class Session {
    *  the viewer should stop reading until its `resumeInput` is called. */
   input(chunk: Buffer): boolean {
     this.lastInputAt = this.now();
-    for (const listener of this.inputListeners) listener(chunk);
-    return this.terminal ? this.terminal.write(chunk) : true;
+    if (this.terminal && this.inputHold.isReady) {
+      for (const listener of this.inputListeners) listener(chunk);
+      return this.terminal.write(chunk);
+    }
+    if (!this.isActive) return true;
+    // Held until the program can take it; past the bound the viewer is told once, never dropped silently.
+    const held = this.inputHold.hold(chunk);
+    if (held === 'held') for (const listener of this.inputListeners) listener(chunk);
+    if (held === 'refused') this.viewer?.sendControl({ type: 'error', code: 'input_overflow', message: describeReason('input_overflow') });
+    return true;
   }
 
   resize(cols: number, rows: number): void {
@@ -234,9 +268,11 @@ export class Session {
   }
 
   private handleOutput(chunk: Buffer): void {
+    const programNowReads = !this.inputHold.isReady && this.inputHold.noticeOutput(chunk);
     this.scrollback.append(chunk);
     for (const listener of this.outputListeners) listener(chunk);
     if (this.viewer) this.sendToViewer(chunk);
+    if (programNowReads) this.releaseInput();
   }
 
   /** Sends output on; when the viewer is backed up, the program waits until it has drained. */

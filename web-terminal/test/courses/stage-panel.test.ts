@@ -1,4 +1,5 @@
-// The stage panel in a real (headless) browser against the real course, progress and answer routes.
+// The stage panel in a real (headless) browser against the real course, progress and answer routes, through
+// the page's own fetchJson (api.js): the same request the page sends, JSON-encoded once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +16,7 @@ import { createAnswerRoutes } from '../../src/routes/answers.ts';
 import type { SessionEvent } from '../../src/types.ts';
 import { chromium } from 'playwright-core';
 import { demoCourse } from './demo-course.ts';
+import { REASONS } from '../../public/reasons.js';
 
 const publicDir = fileURLToPath(new URL('../../public/', import.meta.url));
 const SESSION = 'aaaaaaaaaaaaaaaaaaaa';
@@ -25,12 +27,7 @@ const page = `<!doctype html>
 <body><div id="stages"></div>
 <script type="module">
   import { mountStagePanel } from '/stages.js';
-  async function fetchJson(url, init) {
-    const res = await fetch(url, init);
-    const body = await res.json().catch(() => null);
-    if (!res.ok) throw Object.assign(new Error(body?.error?.message ?? 'error'), { status: res.status, code: body?.error?.code });
-    return body;
-  }
+  import { fetchJson } from '/api.js';
   window.panel = mountStagePanel(document.getElementById('stages'), { fetchJson, courseId: 'demo', sessionId: '${SESSION}' });
 </script></body></html>`;
 
@@ -47,6 +44,7 @@ test('the stage panel renders progress, checks answers, applies live events and 
   });
   app.get('/panel.html', (_req, res) => void res.type('html').send(page));
   app.use(express.static(publicDir));
+  app.use('/api', express.json({ limit: '16kb' }));
   app.use(createCourseRoutes({ catalog }), createProgressRoutes({ catalog, store }));
   app.use(createAnswerRoutes({ catalog, progress, findSession: (_identity, id) => (id === SESSION ? { courseId: 'demo', emit: (e) => emitted.push(e) } : undefined) }));
   app.use(errorHandler({ error: () => {} }));
@@ -82,13 +80,14 @@ test('the stage panel renders progress, checks answers, applies live events and 
   await tab.fill('.stage-panel__answer-input', 'forty three');
   await tab.click('.stage-panel__answer-submit');
   await tab.waitForSelector('.stage-panel__answer-message.is-error');
-  assert.match(String(await tab.textContent('.stage-panel__answer-message')), /Not quite/);
+  assert.equal(await tab.textContent('.stage-panel__answer-message'), REASONS.wrong_answer, 'the API\'s sentence, shown as is');
 
   await tab.fill('.stage-panel__answer-input', 'Forty Two');
   await tab.click('.stage-panel__answer-submit');
   await tab.waitForFunction(() => document.querySelectorAll('.stage-panel__stage.is-done').length === 2);
   assert.deepEqual(await states(), ['done', 'done', 'current']);
   assert.equal(await tab.getAttribute('.stage-panel__progress', 'aria-valuenow'), '2');
+  assert.match(String(await tab.textContent('.stage-panel__complete')), /^Stage 2 \(.+\) complete\. Next: /, 'a visible completion moment naming the next stage');
   assert.deepEqual(emitted.map((e) => [e.name, e.stage]), [['stage_complete', 2]]);
 
   await tab.reload();

@@ -1,9 +1,12 @@
-// The page as a person uses it: New Session, type, see output, resize, End Session.
+// The page as a person uses it: start a terminal, type, see output, resize, end the session.
+// (Limits, taken-over tabs and upstream reports: page-situations.test.ts; the course journey: learner-journey.test.ts.)
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Service } from '../../src/server.ts';
+import { REASONS, STATES } from '../../public/reasons.js';
 import { artifactsDir, launchBrowser } from '../helpers/browser.ts';
+import { collectPageErrors } from '../helpers/page-checks.ts';
 import { sandboxProcesses, waitUntil } from '../helpers/processes.ts';
 import { startTestService } from '../helpers/service.ts';
 
@@ -21,16 +24,13 @@ describe('browser end to end (local runtime)', () => {
 
   it('creates a session, runs a command, follows a resize, and ends the session', async () => {
     const page = await browser.browser.newPage({ viewport: { width: 1100, height: 700 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(err.message));
     // Console errors include Content-Security-Policy violations: the page must need nothing it forbids.
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
-    });
+    const pageErrors = collectPageErrors(page);
     const response = await page.goto(service.url);
     assert.match(response?.headers()['content-security-policy'] ?? '', /script-src 'self'/);
-    await page.getByRole('button', { name: 'New Session' }).click();
-    await page.locator('#status-text', { hasText: 'Running' }).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: /^Just a terminal/ }).click();
+    await page.getByRole('button', { name: 'Start a terminal' }).click();
+    await page.locator('#status-text', { hasText: STATES.running }).waitFor({ timeout: 15_000 });
 
     const screen = () => page.locator('.xterm-rows').innerText();
     await page.locator('.xterm-helper-textarea').focus();
@@ -53,7 +53,8 @@ describe('browser end to end (local runtime)', () => {
     });
     assert.deepEqual(before, termSize, 'the pty has the size of the terminal on screen');
 
-    await page.setViewportSize({ width: 800, height: 500 });
+    // Narrow enough that the course panel moves below the terminal: both dimensions shrink.
+    await page.setViewportSize({ width: 600, height: 500 });
     await page.waitForFunction((cols) => (window as unknown as { __term: { cols: number } }).__term.cols < cols, before.cols);
     await page.keyboard.type('clear; stty size');
     await page.keyboard.press('Enter');
@@ -65,23 +66,10 @@ describe('browser end to end (local runtime)', () => {
     assert.ok(afterResize.cols < before.cols && afterResize.rows < before.rows, `resized: ${JSON.stringify({ before, afterResize })}`);
 
     await page.screenshot({ path: join(artifactsDir, 'browser-session.png') });
-    await page.getByRole('button', { name: 'End Session' }).click();
-    await page.locator('#status-text', { hasText: 'Ended' }).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'End session' }).click();
+    await page.locator('#status-text', { hasText: REASONS.deleted }).waitFor({ timeout: 15_000 });
     await waitUntil(() => service.manager.activeCount === 0, 10_000, 'session released');
     assert.deepEqual(sandboxProcesses(), []);
     assert.deepEqual(pageErrors, []);
-  });
-
-  it('shows the limit error in the status line when no slot is free', async () => {
-    const page = await browser.browser.newPage();
-    await page.goto(service.url);
-    for (let i = 0; i < 2; i += 1) {
-      await page.getByRole('button', { name: 'New Session' }).click();
-      await page.locator('#status-text', { hasText: 'Running' }).waitFor({ timeout: 15_000 });
-    }
-    await page.getByRole('button', { name: 'New Session' }).click();
-    await page.locator('#status-text', { hasText: 'maximum number of sessions' }).waitFor({ timeout: 15_000 });
-    assert.match(await page.locator('#status-text').innerText(), /try again in \d+s/);
-    for (const session of service.manager.listAll()) await service.manager.end(session.id, 'deleted');
   });
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
+import { REASONS, STATES } from '../../public/reasons.js';
 import type { Service } from '../../src/server.ts';
 import { startTestService } from '../helpers/service.ts';
 import { jwtEnv, mintToken } from '../auth/helpers.ts';
@@ -45,7 +46,7 @@ describe('browser end to end in jwt mode', () => {
   it('without a token the page cannot start a session', async () => {
     const page = await context.newPage();
     await page.goto(service.url);
-    await page.getByRole('button', { name: 'New Session' }).click();
+    await page.getByRole('button', { name: 'Start a terminal' }).click();
     await page.locator('#status-text', { hasText: 'authentication required' }).waitFor({ timeout: 15_000 });
     assert.equal(service.manager.listAll().length, 0);
     await page.close();
@@ -60,8 +61,9 @@ describe('browser end to end in jwt mode', () => {
     await page.goto(`${service.url}/#token=${token}`);
     assert.equal(new URL(page.url()).hash, '', 'the token is taken out of the address bar');
 
-    await page.getByRole('button', { name: 'New Session' }).click();
-    await page.locator('#status-text', { hasText: 'Running' }).waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: /^Just a terminal/ }).click();
+    await page.getByRole('button', { name: 'Start a terminal' }).click();
+    await page.locator('#status-text', { hasText: STATES.running }).waitFor({ timeout: 20_000 });
     await page.locator('.xterm-rows', { hasText: '$' }).waitFor({ timeout: 20_000 });
     await page.locator('.xterm-helper-textarea').focus();
     await page.keyboard.type('echo "signed in: $((6*7))"');
@@ -83,11 +85,11 @@ describe('browser end to end in jwt mode', () => {
       (window as unknown as { CLAUDECODE_TOKEN: string }).CLAUDECODE_TOKEN = t;
     }, await mintToken('bob'));
     await bobPage.goto(service.url);
-    await bobPage.locator('#sessions', { hasText: 'none yet' }).waitFor({ timeout: 15_000 });
+    await bobPage.locator('#start-sessions', { hasText: 'No session is running.' }).waitFor({ timeout: 15_000 });
     await bobPage.close();
 
-    await page.getByRole('button', { name: 'End Session' }).click();
-    await page.locator('#status-text', { hasText: 'Ended' }).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'End session' }).click();
+    await page.locator('#status-text', { hasText: REASONS.deleted }).waitFor({ timeout: 15_000 });
     assert.equal(service.manager.activeCount, 0);
     assert.deepEqual(pageErrors, []);
     await page.close();
