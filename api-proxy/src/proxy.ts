@@ -78,12 +78,11 @@ export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
   function authenticate(req: IncomingMessage, boundSessionId: string | undefined): Caller | Rejection {
     const caller = verifyCredential(req);
     if ('status' in caller || caller === LEGACY_CALLER) return caller;
+    const live = deps.liveSessions ? deps.liveSessions.lookup(caller.sessionId) : { userHash: caller.userHash };
+    if (!live) return rejection(401, 'authentication_error', 'session_ended', 'this session has ended; start a new one');
     if (boundSessionId !== undefined && caller.sessionId !== boundSessionId) {
       return rejection(401, 'authentication_error', 'credential_wrong_sandbox', 'this credential belongs to another session');
     }
-    if (!deps.liveSessions) return caller;
-    const live = deps.liveSessions.lookup(caller.sessionId);
-    if (!live) return rejection(401, 'authentication_error', 'session_ended', 'this session has ended; start a new one');
     return live.userHash === caller.userHash ? caller : { ...caller, userHash: live.userHash };
   }
 

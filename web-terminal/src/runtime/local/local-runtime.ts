@@ -13,10 +13,17 @@ import { childPids, isAlive, kill } from './process-tree.ts';
 import { ptyTerminal } from './pty-terminal.ts';
 import { UidPool } from './uid-pool.ts';
 
+/** The in-process API proxy's per-session unix sockets (each sandbox gets its own; see local-proxy.ts). */
+export interface ProxySockets {
+  /** Opens the socket of `sessionId` and returns its path, to be bind-mounted into that sandbox only. */
+  open(sessionId: string): Promise<string>;
+  release(sessionId: string): Promise<void>;
+}
+
 export interface LocalRuntimeOptions {
   logger: Logger;
-  /** Unix socket of the in-process API proxy, bind-mounted into each sandbox; null: no network at all. */
-  proxySocket: string | null;
+  /** The API proxy's sockets, one bind-mounted into each sandbox; null: no network at all. */
+  proxySockets: ProxySockets | null;
   allowUnsandboxed: boolean;
   memoryMb: number;
   maxProcs: number;
@@ -52,9 +59,9 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
   const unavailableReason = (): string | null =>
     bwrap.available || opts.allowUnsandboxed ? null : `cannot start a sandbox: ${bwrap.problem ?? 'bubblewrap unavailable'}`;
 
-  function argvFor(spec: SandboxSpec): { file: string; args: string[]; env: Record<string, string>; banner?: string } {
+  function argvFor(spec: SandboxSpec, proxySocket: string | null): { file: string; args: string[]; env: Record<string, string>; banner?: string } {
     // Unsandboxed, there is no forwarder: never point the CLI at whatever listens on the host's loopback.
-    const env = sandboxEnv({ sessionId: spec.sessionId, credential: spec.credential, proxyAvailable: bwrap.available && opts.proxySocket !== null, extra: spec.env });
+    const env = sandboxEnv({ sessionId: spec.sessionId, credential: spec.credential, proxyAvailable: bwrap.available && proxySocket !== null, extra: spec.env });
     const rlimits = ['--as=' + opts.memoryMb * 1024 * 1024, '--core=0', '--nofile=4096'];
     // RLIMIT_NPROC counts every process of the host uid: only meaningful with a uid of its own.
     if (runningAsRoot) rlimits.push(`--nproc=${opts.maxProcs}`);
@@ -63,7 +70,7 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
     }
     const args = buildBwrapArgs({
       systemLinks: links,
-      files: { ...hostFiles.files, proxySocket: opts.proxySocket },
+      files: { ...hostFiles.files, proxySocket },
       workspaceDir: spec.course?.contentDir ?? null,
       sessionId: spec.sessionId,
       command: spec.command,
@@ -81,7 +88,13 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
       const unavailable = unavailableReason();
       if (unavailable) throw new SandboxError('sandbox_unavailable', unavailable);
       if (signal.aborted) throw new SandboxError('aborted', 'session start was cancelled');
-      const { file, args, env, banner } = argvFor(spec);
+      const proxySocket = bwrap.available && opts.proxySockets ? await opts.proxySockets.open(spec.sessionId) : null;
+      const releaseSocket = () => void opts.proxySockets?.release(spec.sessionId);
+      if (signal.aborted) {
+        releaseSocket();
+        throw new SandboxError('aborted', 'session start was cancelled');
+      }
+      const { file, args, env, banner } = argvFor(spec, proxySocket);
       const uid = runningAsRoot && bwrap.available ? uids.acquire() : null;
       let pty: IPty;
       try {
@@ -96,6 +109,7 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
         });
       } catch (err) {
         uid?.release();
+        releaseSocket();
         throw new SandboxError('spawn_failed', 'could not start the sandbox process', { cause: err });
       }
       const exited = new Promise<void>((resolveExit) => pty.onExit(() => resolveExit()));
@@ -104,6 +118,7 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
       void exited.then(() => {
         if (sandboxes.get(spec.sessionId) === sandbox) sandboxes.delete(spec.sessionId);
         sandbox.releaseUid();
+        releaseSocket();
       });
       opts.logger.debug({ sessionId: spec.sessionId, pid: pty.pid, uid: uid?.value }, 'local sandbox started');
       return ptyTerminal(pty, banner ? { banner } : {});
