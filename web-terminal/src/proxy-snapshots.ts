@@ -33,7 +33,9 @@ const replySchema = z.object({
 
 export function startSnapshotPusher(o: SnapshotPusherOptions): SnapshotPusher {
   const heartbeatMs = o.heartbeatMs ?? 1000;
-  const ttlMs = o.ttlMs ?? 5000;
+  // Long enough to ride out a restart of this service (sessions' pods keep running meanwhile); ended
+  // sessions do not wait for it, since every change is pushed at once.
+  const ttlMs = o.ttlMs ?? 15_000;
   const endpoint = new URL(CONTROL_PATH, o.url);
   let lastKey = '';
   let lastPushAt = 0;
