@@ -112,3 +112,24 @@ describe('standalone api-proxy: credentials only for sessions a fresh snapshot l
     assert.deepEqual((await push('prod', ['s3'])).json().outcomes, { s3: null });
   });
 });
+
+describe('standalone api-proxy without METRICS_PORT', () => {
+  test('takes the snapshots on its one port, where /metrics also is', { timeout: 60_000 }, async () => {
+    const fake = await startFakeAnthropic();
+    const port = await freePort();
+    const { child } = await startMain({ PORT: String(port), UPSTREAM_URL: fake.url, ANTHROPIC_API_KEY: 'sk-ant-real-key-one-port' });
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      const body = JSON.stringify({ source: 'one-port', sessions: [{ id: 'p1', userHash: 'u' }], ttlMs: 5000 });
+      const pushed = await request(url, { path: '/control/sessions', headers: { [CONTROL_SIGNATURE_HEADER]: signControlBody(MAIN_SECRET, body) }, body });
+      assert.equal(pushed.status, 200, pushed.text);
+      assert.equal((await request(url, { headers: apiHeaders(credentialFor('p1')), body: messagesBody() })).status, 200);
+      // A sandbox on this port still cannot push without the secret.
+      const forged = await request(url, { path: '/control/sessions', headers: { [CONTROL_SIGNATURE_HEADER]: signControlBody('a-sandbox-guess-of-the-secret-0123456789', body) }, body });
+      assert.equal(forged.status, 401);
+    } finally {
+      child.kill('SIGKILL');
+      await fake.close();
+    }
+  });
+});
