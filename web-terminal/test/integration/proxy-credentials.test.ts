@@ -3,7 +3,9 @@
 // while the session is live; upstream outcomes reach the session's page; every sandbox's Claude Code
 // is told the proxy's output-token ceiling; GET /api/info says whether a key is configured.
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
 import type { Service } from '../../src/server.ts';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.ts';
 import { assertMatchesOpenApi } from '../helpers/openapi.ts';
@@ -117,9 +119,12 @@ describe('the embedded proxy, per session', () => {
 });
 
 describe('without an API key', () => {
-  it('GET /api/info says so, and a sandbox\'s call fails at once as final', { timeout: 60_000 }, async () => {
-    const service = await startTestService({});
+  it('warns at start-up; GET /api/info says so; a sandbox\'s call fails at once as final', { timeout: 60_000 }, async () => {
+    let logs = '';
+    const sink = new Writable({ write(chunk, _enc, done) { logs += String(chunk); done(); } });
+    const service = await startTestService({}, { logger: pino({ level: 'warn' }, sink) });
     try {
+      assert.match(logs, /no ANTHROPIC_API_KEY \(or ANTHROPIC_API_KEY_FILE\) is configured/);
       assert.deepEqual((await api(service, 'GET', '/api/info')).body, { apiKeyConfigured: false, runtime: 'local' });
       const s = await openSession(service);
       try {
