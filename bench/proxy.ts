@@ -11,6 +11,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { issueSessionCredential } from '../api-proxy/src/credentials.ts';
+import { CONTROL_SIGNATURE_HEADER, signControlBody } from '../api-proxy/src/control-signature.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REAL_KEY = 'sk-ant-bench-real-key-0123456789abcdefghijkl';
@@ -247,11 +248,23 @@ function nginxPids(master: number): number[] {
   return [master, ...out.split('\n').map((s) => Number(s.trim())).filter(Boolean)];
 }
 
+async function pushLiveSession(port: number): Promise<void> {
+  const body = JSON.stringify({ source: 'bench', sessions: [{ id: 'bench', userHash: 'bench-user' }], ttlMs: 10_000 });
+  const res = await fetch(`http://127.0.0.1:${port}/control/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [CONTROL_SIGNATURE_HEADER]: signControlBody(SECRET, body) },
+    body,
+  });
+  if (!res.ok) throw new Error(`live-session push refused: ${res.status}`);
+  await res.arrayBuffer();
+}
+
 export async function runProxyBench(): Promise<object> {
   const dir = mkdtempSync(join(os.tmpdir(), 'proxy-bench-'));
   chmodSync(dir, 0o755);
   const children: ChildProcess[] = [];
   const started = Date.now();
+  let heartbeat: NodeJS.Timeout | undefined;
   try {
     const [fakePort, proxyPort, nginxPort] = [await freePort(), await freePort(), await freePort()];
     const fake = startChild(['--import', 'tsx', 'web-terminal/test/fakes/fake-anthropic.ts'], { ...process.env, PORT: String(fakePort), FAKE_RECORD: '0' }, join(dir, 'fake.log'));
@@ -272,6 +285,9 @@ export async function runProxyBench(): Promise<object> {
     await Promise.all([waitForPort(fakePort), waitForPort(proxyPort), waitForPort(barePort), ...(nginxSkipped ? [] : [waitForPort(nginxPort)])]);
 
     const credential = issueSessionCredential({ sessionId: 'bench', userHash: 'bench-user', expiresAt: new Date(Date.now() + 3600_000) }, SECRET);
+    // The proxy serves only live sessions: keep the bench session in a fresh snapshot, as web-terminal does.
+    await pushLiveSession(proxyPort);
+    heartbeat = setInterval(() => void pushLiveSession(proxyPort).catch(() => undefined), 1000);
     const targets: Target[] = [
       { name: 'direct', port: fakePort, pids: () => [fake.pid!] },
       { name: 'proxy', port: proxyPort, pids: () => [proxy.pid!] },
@@ -328,6 +344,7 @@ export async function runProxyBench(): Promise<object> {
     writeFileSync(join(ROOT, 'bench/results/proxy.json'), `${JSON.stringify(result, null, 2)}\n`);
     return result;
   } finally {
+    clearInterval(heartbeat);
     for (const child of children) child.kill('SIGTERM');
     await sleep(300);
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

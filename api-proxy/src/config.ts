@@ -52,7 +52,7 @@ export const CONFIG_VARIABLES: Readonly<Record<string, readonly [string, string]
   TOKEN_BUDGET_PER_SESSION: ['0', 'Tokens (input + output + cache) per session; 0 = off.'],
   TOKEN_BUDGET_PER_USER: ['0', 'Tokens per user hash per UTC day; 0 = off.'],
   UPSTREAM_CONNECT_TIMEOUT_MS: ['10000', 'TCP (and TLS) connect timeout to the upstream.'],
-  UPSTREAM_IDLE_TIMEOUT_MS: ['300000', 'Longest silence from the upstream before the request fails.'],
+  UPSTREAM_IDLE_TIMEOUT_MS: ['60000', 'Longest silence from the upstream (before the response headers, and between body chunks) before the request fails. The API sends keep-alive `ping` events during long streams, so 60 s of silence means a stalled stream; non-streaming requests whose whole answer takes longer need a higher value.'],
   LOG_LEVEL: ['info', 'pino level: fatal, error, warn, info, debug, trace, silent.'],
 };
 
@@ -102,7 +102,7 @@ const envSchema = z.object({
   TOKEN_BUDGET_PER_SESSION: intVar(0, 0),
   TOKEN_BUDGET_PER_USER: intVar(0, 0),
   UPSTREAM_CONNECT_TIMEOUT_MS: intVar(10_000, 1),
-  UPSTREAM_IDLE_TIMEOUT_MS: intVar(300_000, 1),
+  UPSTREAM_IDLE_TIMEOUT_MS: intVar(60_000, 1),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .optional()

@@ -25,6 +25,12 @@ export interface Rejection {
   closeConnection?: boolean;
   /** For 405: the methods the path does accept. */
   allow?: string;
+  /**
+   * Whether a client may usefully retry. Refusals that cannot succeed on retry (bad request, bad or
+   * ended credential, budget spent, no key) say `x-should-retry: false`, which the SDKs and the CLI
+   * honour: they fail at once with the message instead of retrying for tens of seconds.
+   */
+  retryable?: boolean;
 }
 
 export function rejection(
@@ -32,7 +38,7 @@ export function rejection(
   type: AnthropicErrorType,
   reason: string,
   message: string,
-  extra: Pick<Rejection, 'retryAfterSeconds' | 'closeConnection' | 'allow'> = {},
+  extra: Pick<Rejection, 'retryAfterSeconds' | 'closeConnection' | 'allow' | 'retryable'> = {},
 ): Rejection {
   return { status, type, reason, message, ...extra };
 }
@@ -55,6 +61,7 @@ export function sendRejection(res: ServerResponse, r: Rejection, method?: string
   if (r.retryAfterSeconds !== undefined) headers['retry-after'] = Math.max(1, Math.ceil(r.retryAfterSeconds));
   if (r.closeConnection) headers.connection = 'close';
   if (r.allow) headers.allow = r.allow;
+  headers['x-should-retry'] = r.retryable ? 'true' : 'false';
   res.writeHead(r.status, headers);
   res.end(method === 'HEAD' ? undefined : body);
 }

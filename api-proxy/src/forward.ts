@@ -16,7 +16,7 @@ export interface ForwardOptions {
   body: Buffer;
   realKey: string;
   upstream: UpstreamClient;
-  onUpstreamHeaders(seconds: number): void;
+  onUpstreamHeaders(seconds: number, status: number): void;
   /** Called at most once, when the response ends or is cut short, with the usage it reported. */
   onUsage(usage: Usage): void;
   onFailure(kind: UpstreamFailure): void;
@@ -25,10 +25,10 @@ export interface ForwardOptions {
 const MAX_ERROR_BODY_BYTES = 1024 * 1024;
 
 const FAILURES: Record<UpstreamFailure, Rejection> = {
-  connect_timeout: rejection(504, 'api_error', 'upstream_connect_timeout', 'timed out connecting to the upstream API'),
-  idle_timeout: rejection(504, 'api_error', 'upstream_idle_timeout', 'the upstream API stopped responding'),
-  unreachable: rejection(502, 'api_error', 'upstream_unreachable', 'the upstream API is unreachable'),
-  reset: rejection(502, 'api_error', 'upstream_reset', 'the upstream connection failed'),
+  connect_timeout: rejection(504, 'api_error', 'upstream_connect_timeout', 'timed out connecting to the upstream API', { retryable: true }),
+  idle_timeout: rejection(504, 'api_error', 'upstream_idle_timeout', 'the upstream API stopped responding', { retryable: true }),
+  unreachable: rejection(502, 'api_error', 'upstream_unreachable', 'the upstream API is unreachable', { retryable: true }),
+  reset: rejection(502, 'api_error', 'upstream_reset', 'the upstream connection failed', { retryable: true }),
 };
 
 export function forwardToUpstream(o: ForwardOptions): void {
@@ -37,6 +37,8 @@ export function forwardToUpstream(o: ForwardOptions): void {
   const started = performance.now();
   let tap: UsageTap | undefined;
   let isSse = false;
+  /** Whether the last byte sent to the client ended a line (SSE framing: see `onFailure`). */
+  let atLineStart = true;
   let accounted = false;
   const account = () => {
     if (accounted) return;
@@ -49,7 +51,7 @@ export function forwardToUpstream(o: ForwardOptions): void {
 
   const call = o.upstream.send(o.upstreamPath, headers, o.body, {
     onHeaders(status, upstreamHeaders) {
-      o.onUpstreamHeaders((performance.now() - started) / 1000);
+      o.onUpstreamHeaders((performance.now() - started) / 1000, status);
       if (res.destroyed) return;
       if (status >= 400) {
         errorBody = { status, headers: upstreamHeaders, chunks: [], size: 0 };
@@ -67,6 +69,7 @@ export function forwardToUpstream(o: ForwardOptions): void {
         return true;
       }
       tap?.push(chunk);
+      if (chunk.length > 0) atLineStart = chunk[chunk.length - 1] === 0x0a;
       return res.destroyed || res.write(chunk);
     },
     onEnd() {
@@ -81,7 +84,10 @@ export function forwardToUpstream(o: ForwardOptions): void {
       if (res.destroyed || res.writableEnded) return;
       const r = FAILURES[kind];
       if (!res.headersSent) sendRejection(res, r);
-      else if (isSse) res.end(sseErrorEvent(r.type, r.message));
+      // A cut can fall inside an event: finish its line first, so our `event:` line starts a line of
+      // its own and names the event `error` (the last `event:` field wins). SDKs then raise an API
+      // error instead of failing to parse half a JSON line as an `event: ...in`-prefixed mess.
+      else if (isSse) res.end((atLineStart ? '' : '\n') + sseErrorEvent(r.type, r.message));
       else res.destroy();
     },
   });

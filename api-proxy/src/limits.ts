@@ -60,12 +60,12 @@ export class CredentialLimits {
       }
     }
     if (maxInFlight > 0 && s.inFlight >= maxInFlight) {
-      return deny('concurrency', 'too many concurrent requests for this credential', 1);
+      return deny('concurrency', 'too many concurrent requests for this credential', 1, true);
     }
     if (rate > 0) {
       s.tokens = Math.min(rate, s.tokens + ((now - s.refilledAt) * rate) / 60_000);
       s.refilledAt = now;
-      if (s.tokens < 1) return deny('rate', 'request rate limit exceeded', ((1 - s.tokens) * 60) / rate);
+      if (s.tokens < 1) return deny('rate', 'request rate limit exceeded', ((1 - s.tokens) * 60) / rate, true);
       s.tokens -= 1;
     }
     s.inFlight++;
@@ -124,6 +124,7 @@ export class CredentialLimits {
   }
 }
 
-function deny(reason: string, message: string, retryAfterSeconds: number): Admission {
-  return { ok: false, rejection: rejection(429, 'rate_limit_error', reason, message, { retryAfterSeconds }) };
+/** Budgets are spent until their period ends (not retryable); rate and concurrency clear in seconds. */
+function deny(reason: string, message: string, retryAfterSeconds: number, retryable = false): Admission {
+  return { ok: false, rejection: rejection(429, 'rate_limit_error', reason, message, { retryAfterSeconds, retryable }) };
 }

@@ -5,6 +5,10 @@ import { ConfigError, loadProxyConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { createProxy } from './proxy.ts';
 import { createProxyServer } from './server.ts';
+import { createControlHandler, isControlRequest } from './control.ts';
+import { SnapshotStore } from './live-sessions.ts';
+import { OutcomeBook } from './upstream-outcomes.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -26,11 +30,26 @@ function start(): void {
   setInterval(() => destination.flush(), 1000).unref();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const proxy = createProxy(config, { logger, registry, serveMetrics: config.metricsPort === undefined });
+  // Session credentials are accepted only while a web-terminal's fresh snapshot lists their session.
+  const store = new SnapshotStore();
+  const outcomes = new OutcomeBook();
+  const proxy = createProxy(config, {
+    logger,
+    registry,
+    serveMetrics: config.metricsPort === undefined,
+    liveSessions: store,
+    onUpstreamOutcome: (sessionId, reason) => outcomes.record(sessionId, reason),
+  });
+  const control = config.sharedSecret
+    ? createControlHandler({ secret: config.sharedSecret, store, outcomes, apiKeyConfigured: () => config.anthropicApiKey !== undefined, logger })
+    : null;
+  /** The control endpoint goes where the metrics go: the internal port when there is one. */
+  const withControl = (next: (req: IncomingMessage, res: ServerResponse) => void) => (req: IncomingMessage, res: ServerResponse) =>
+    control && isControlRequest(req) ? control(req, res) : next(req, res);
 
-  const server = createProxyServer(proxy.handle);
+  const server = createProxyServer(config.metricsPort === undefined ? withControl(proxy.handle) : proxy.handle);
   // Metrics on their own port, out of sandboxes' reach (they may call the API port by hand).
-  const opsServer = config.metricsPort === undefined ? null : createProxyServer(proxy.handleOps);
+  const opsServer = config.metricsPort === undefined ? null : createProxyServer(withControl(proxy.handleOps));
   opsServer?.listen(config.metricsPort, config.host);
   server.listen(config.port, config.host, () => {
     const address = server.address();

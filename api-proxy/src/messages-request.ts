@@ -26,6 +26,34 @@ const messagesSchema = z.looseObject({
 });
 const countTokensSchema = z.looseObject(base);
 
+/**
+ * Top-level fields a request may carry: the Messages parameters the CLI and the SDKs use for a
+ * conversation. Anything else is refused, including `mcp_servers` and `container`, which make the
+ * upstream run things (MCP connectors, code execution) on the sandbox's behalf.
+ */
+const ALLOWED_FIELDS: ReadonlySet<string> = new Set([
+  'model', 'messages', 'system', 'tools', 'tool_choice', 'metadata', 'max_tokens', 'stream', 'thinking',
+  'context_management', 'output_config', 'output_format', 'safeguards', 'temperature', 'top_p', 'top_k',
+  'stop_sequences', 'service_tier',
+]);
+const SERVER_FEATURES: ReadonlySet<string> = new Set(['mcp_servers', 'container']);
+
+/** Refuses fields outside the allowlist and tools the upstream would execute (web search/fetch, code execution, ...). */
+function checkServerFeatures(body: Record<string, unknown>): Rejection | null {
+  for (const field of Object.keys(body)) {
+    if (SERVER_FEATURES.has(field)) {
+      return rejection(400, 'invalid_request_error', 'server_feature_not_allowed', `\`${field}\` is not allowed by the proxy`);
+    }
+    if (!ALLOWED_FIELDS.has(field)) return rejection(400, 'invalid_request_error', 'field_not_allowed', 'a request field is not allowed by the proxy');
+  }
+  const tools = (body.tools ?? []) as Array<{ type?: unknown }>;
+  // Custom (client-executed) tools have no `type`, or `type: "custom"`; every other type runs upstream.
+  if (tools.some((t) => t.type !== undefined && t.type !== 'custom')) {
+    return rejection(400, 'invalid_request_error', 'server_tool_not_allowed', 'server-executed tools are not allowed by the proxy');
+  }
+  return null;
+}
+
 export interface ValidatedBody {
   bytes: Buffer;
   model: string;
@@ -99,6 +127,8 @@ export function validateBody(
     return rejection(400, 'invalid_request_error', 'bad_body', `invalid Messages request at ${where}`);
   }
   const body = parsed.data as { model: string; max_tokens?: unknown; stream?: boolean };
+  const serverFeature = checkServerFeatures(parsed.data);
+  if (serverFeature) return serverFeature;
   if (!isModelAllowed(body.model, policy.allowedModels)) {
     return rejection(403, 'permission_error', 'model_not_allowed', 'this model is not allowed by the proxy');
   }
@@ -120,13 +150,20 @@ export function validateBody(
 }
 
 /**
- * True when neither policy key can occur twice, so every JSON parser reads the value that was checked
+ * True when no policy key can occur twice, so every JSON parser reads the value that was checked
  * (parsers disagree on duplicate keys: first wins in some, last in others). Without any `\u` escape a
  * key can only be spelled literally, so counting the literal spellings is exact. Re-serialising instead
  * costs more than parsing on large bodies, hence this fast path.
  */
 export function policyKeysAreUnambiguous(raw: Buffer): boolean {
-  return raw.indexOf('\\u') === -1 && occursAtMostOnce(raw, '"model"') && occursAtMostOnce(raw, '"max_tokens"');
+  return (
+    raw.indexOf('\\u') === -1 &&
+    occursAtMostOnce(raw, '"model"') &&
+    occursAtMostOnce(raw, '"max_tokens"') &&
+    // A tool's `type` decides whether the upstream executes it, and tool objects are many: with tools
+    // present the checked value is always re-serialised rather than counting every `"type"`.
+    raw.indexOf('"tools"') === -1
+  );
 }
 
 function occursAtMostOnce(raw: Buffer, needle: string): boolean {

@@ -16,16 +16,30 @@ import { classifyTarget, type ApiRoute, type OpsRoute, type RouteLabel } from '.
 import { forwardToUpstream } from './forward.ts';
 import { UpstreamClient } from './upstream.ts';
 import { totalTokens } from './usage.ts';
+import { checkBetas } from './betas.ts';
+import type { LiveSessions } from './live-sessions.ts';
+import { outcomeOfFailure, outcomeOfRejection, outcomeOfStatus, type UpstreamReason } from './upstream-outcomes.ts';
 
 export interface ProxyDeps {
   logger?: Logger;
   registry?: Registry;
   /** Whether `handle` answers /metrics (default true). Off where the caller is a sandbox. */
   serveMetrics?: boolean;
+  /**
+   * When given, a session credential is accepted only while `lookup` finds its session (ended
+   * sessions' credentials are refused), and accounting keys on the owner it names.
+   */
+  liveSessions?: LiveSessions;
+  /** Told what the upstream (or a budget) did to a session's requests; null once they succeed again. */
+  onUpstreamOutcome?(sessionId: string, reason: UpstreamReason | null): void;
 }
 
 export interface Proxy {
-  handle(req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * Serves one request. `boundSessionId`: the connection is known to come from this session's
+   * sandbox (its own socket), so any other session's credential is refused on it.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, boundSessionId?: string): void;
   /** Operations only: /metrics, /healthz, /readyz (for a separate metrics port). */
   handleOps(req: IncomingMessage, res: ServerResponse): void;
   isReady(): boolean;
@@ -61,7 +75,18 @@ export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
 
   const isReady = () => !closed && config.anthropicApiKey !== undefined;
 
-  function authenticate(req: IncomingMessage): Caller | Rejection {
+  function authenticate(req: IncomingMessage, boundSessionId: string | undefined): Caller | Rejection {
+    const caller = verifyCredential(req);
+    if ('status' in caller || caller === LEGACY_CALLER) return caller;
+    const live = deps.liveSessions ? deps.liveSessions.lookup(caller.sessionId) : { userHash: caller.userHash };
+    if (!live) return rejection(401, 'authentication_error', 'session_ended', 'this session has ended; start a new one');
+    if (boundSessionId !== undefined && caller.sessionId !== boundSessionId) {
+      return rejection(401, 'authentication_error', 'credential_wrong_sandbox', 'this credential belongs to another session');
+    }
+    return live.userHash === caller.userHash ? caller : { ...caller, userHash: live.userHash };
+  }
+
+  function verifyCredential(req: IncomingMessage): Caller | Rejection {
     const credential = extractClientCredential(req.headers);
     if (!credential.ok) {
       return rejection(401, 'authentication_error', `credential_${credential.reason}`, 'missing or invalid credential');
@@ -90,20 +115,34 @@ export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
   /** What the access log line says about a response besides route and status. */
   const notes = new WeakMap<ServerResponse, { reason?: string; session?: string }>();
 
+  function report(sessionId: string, reason: UpstreamReason | null | undefined): void {
+    if (reason === undefined || !deps.onUpstreamOutcome) return;
+    try {
+      deps.onUpstreamOutcome(sessionId, reason);
+    } catch (err) {
+      logger.warn({ err: { message: (err as Error)?.message } }, 'upstream outcome listener failed');
+    }
+  }
+
   function refuse(res: ServerResponse, r: Rejection, method: string | undefined, caller?: Caller): void {
     metrics.rejections.inc({ reason: r.reason });
+    if (caller) report(caller.sessionId, outcomeOfRejection(r.reason));
     notes.set(res, { reason: r.reason, session: caller?.sessionId });
     sendRejection(res, r, method);
   }
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, route: ApiRoute, upstreamPath: string) {
-    const caller = authenticate(req);
+  async function handleApi(req: IncomingMessage, res: ServerResponse, route: ApiRoute, upstreamPath: string, boundSessionId?: string) {
+    const caller = authenticate(req, boundSessionId);
     if ('status' in caller) return refuse(res, caller, req.method);
     const realKey = config.anthropicApiKey;
     if (realKey === undefined || closed) {
-      const r = rejection(503, 'api_error', 'not_ready', 'the proxy has no upstream API key configured');
+      const r = closed
+        ? rejection(503, 'api_error', 'closing', 'the proxy is shutting down', { retryable: true })
+        : rejection(503, 'api_error', 'not_ready', 'no Anthropic API key is configured on this server, so Claude cannot answer');
       return refuse(res, r, req.method, caller);
     }
+    const beta = checkBetas(req.headers['anthropic-beta']);
+    if (beta) return refuse(res, beta, req.method, caller);
     notes.set(res, { session: caller.sessionId });
     const admission = limits.admit(caller);
     if (!admission.ok) return refuse(res, admission.rejection, req.method, caller);
@@ -129,13 +168,19 @@ export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
       body: body.bytes,
       realKey,
       upstream,
-      onUpstreamHeaders: (seconds) => metrics.observeUpstream(route, seconds),
+      onUpstreamHeaders: (seconds, status) => {
+        metrics.observeUpstream(route, seconds);
+        report(caller.sessionId, outcomeOfStatus(status));
+      },
       onUsage: (usage) => {
         limits.recordUsage(caller, totalTokens(usage));
         metrics.recordUsage(caller.sessionId, caller.userHash, usage);
         logger.debug({ session: caller.sessionId, usage }, 'usage');
       },
-      onFailure: (kind) => logger.warn({ session: caller.sessionId, route, failure: kind }, 'upstream failure'),
+      onFailure: (kind) => {
+        logger.warn({ session: caller.sessionId, route, failure: kind }, 'upstream failure');
+        report(caller.sessionId, outcomeOfFailure(kind));
+      },
     });
   }
 
@@ -154,7 +199,7 @@ export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
     res.end(method === 'HEAD' ? undefined : body);
   }
 
-  function handle(req: IncomingMessage, res: ServerResponse): void {
+  function handle(req: IncomingMessage, res: ServerResponse, boundSessionId?: string): void {
     const started = performance.now();
     const target = classifyTarget(req);
     const route: RouteLabel = target.route;
@@ -182,7 +227,7 @@ export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
           work = handleOps(res, target.route, req.method ?? 'GET');
           break;
         case 'api':
-          work = handleApi(req, res, target.route, target.upstreamPath);
+          work = handleApi(req, res, target.route, target.upstreamPath, boundSessionId);
           break;
       }
     } catch (err) {
@@ -190,7 +235,7 @@ export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
     }
     void Promise.resolve(work).catch((err: unknown) => {
       logger.error({ err: { message: (err as Error)?.message } }, 'unexpected failure');
-      sendRejection(res, rejection(500, 'api_error', 'internal', 'internal proxy error'), req.method);
+      sendRejection(res, rejection(500, 'api_error', 'internal', 'internal proxy error', { retryable: true }), req.method);
     });
   }
 

@@ -8,7 +8,7 @@ import { startFakeAnthropic, type FakeAnthropic } from '../../web-terminal/test/
 import { loadProxyConfig } from '../src/config.ts';
 import { issueSessionCredential } from '../src/credentials.ts';
 import { createLogger } from '../src/logger.ts';
-import { createProxy, type Proxy } from '../src/proxy.ts';
+import { createProxy, type Proxy, type ProxyDeps } from '../src/proxy.ts';
 import { createProxyServer } from '../src/server.ts';
 
 export const REAL_KEY = 'sk-ant-real-KEY-0123456789-abcdefghijklmnop';
@@ -25,7 +25,7 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-export async function startRig(env: Record<string, string | undefined> = {}): Promise<Rig> {
+export async function startRig(env: Record<string, string | undefined> = {}, deps: Omit<ProxyDeps, 'logger' | 'registry'> = {}): Promise<Rig> {
   const fake = await startFakeAnthropic();
   const config = loadProxyConfig({
     UPSTREAM_URL: fake.url,
@@ -42,7 +42,7 @@ export async function startRig(env: Record<string, string | undefined> = {}): Pr
     },
   });
   const registry = new Registry();
-  const proxy = createProxy(config, { logger: createLogger('debug', sink), registry });
+  const proxy = createProxy(config, { logger: createLogger('debug', sink), registry, ...deps });
   const server = createProxyServer(proxy.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

@@ -1,22 +1,10 @@
 // The standalone server: starts from env, serves the surface, refuses CONNECT, stops on SIGTERM;
 // a bad config stops it at once with one line naming the variable.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import net from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { rawRequest, request, statusOf } from './helpers.ts';
-
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const SECRET = 'main-test-secret-0123456789abcdefghijkl';
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { freePort, MAIN, MAIN_SECRET as SECRET, startMain } from './main-process.ts';
 
 test('a bad config exits with code 2 and one line naming the variable', () => {
   const run = spawnSync(process.execPath, ['--import', 'tsx', MAIN], {
@@ -27,26 +15,6 @@ test('a bad config exits with code 2 and one line naming the variable', () => {
   assert.equal(run.status, 2);
   assert.match(run.stderr.trim(), /^invalid api-proxy config: MAX_BODY_BYTES: [^\n]+$/);
 });
-
-/** Starts the standalone server and resolves once it listens. */
-async function startMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { PATH: process.env.PATH, PROXY_SHARED_SECRET: SECRET, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 60_000;
-  while (!out.includes('api-proxy listening')) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`did not start: ${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { child, exited };
-}
 
 test('serves, refuses CONNECT, and stops cleanly on SIGTERM', async () => {
   const port = await freePort();

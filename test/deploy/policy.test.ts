@@ -171,6 +171,10 @@ for (const overlay of overlays) {
     assert.deepEqual(proxyPorts.map((p) => [p.name, p.containerPort]), [['http', 8080], ['metrics', 9090]]);
     // The Service (what sandboxes are pointed at) exposes the API port only, never the metrics port.
     assert.deepEqual((dig(service, 'spec', 'ports') as { port: number }[]).map((p) => p.port), [8080]);
+    // The web-terminal pushes live sessions to the internal port, through a Service of its own.
+    const internal = find(objects, 'Service', 'api-proxy-internal', 'claudecode-system');
+    assert.deepEqual((dig(internal, 'spec', 'ports') as { port: number }[]).map((p) => p.port), [9090]);
+    assert.equal(configData(objects, 'web-terminal-config').API_PROXY_CONTROL_URL, 'http://api-proxy-internal.claudecode-system.svc.cluster.local:9090');
   });
 
   test(`${overlay}: api-proxy serves metrics and probes on its own port, away from the sandbox-facing one`, () => {

@@ -39,6 +39,8 @@ export const configShape = {
   LOCAL_SANDBOX_MEMORY_MB: intVar(4096, 64, 1024 * 1024).describe('Local mode: memory budget of one whole sandbox in MiB (cgroup `memory.max`, its in-memory /tmp, home and /dev/shm included; no swap). Also the address-space limit of each of its processes (RLIMIT_AS), the only memory limit where cgroups are unavailable.'),
   LOCAL_SANDBOX_MAX_PROCS: intVar(256, 8, 100_000).describe('Local mode: processes one sandbox may have (cgroup `pids.max`; else RLIMIT_NPROC of its own uid when the service runs as root).'),
   LOCAL_SANDBOX_CPUS: z.coerce.number().min(0.05).max(1024).default(1).describe('Local mode: CPUs one sandbox may use (cgroup `cpu.max`, e.g. `0.5`). Not enforced where cgroups are unavailable.'),
+  MAX_TOKENS_CEILING: intVar(128000, 1, 10_000_000).describe('Largest `max_tokens` one API request may ask for. The API proxy refuses more, and every sandbox\'s Claude Code gets the same value as `CLAUDE_CODE_MAX_OUTPUT_TOKENS`, so the two never disagree. Local mode: the embedded proxy uses this value. Kubernetes: the api-proxy Deployment reads the same ConfigMap key.'),
+  API_PROXY_CONTROL_URL: optionalString().pipe(z.url({ protocol: /^https?$/ }).optional()).describe('Kubernetes: the api-proxy\'s internal port (its METRICS_PORT), e.g. `http://api-proxy-internal.claudecode-system.svc.cluster.local:9090`. The service pushes its live sessions there every second, signed with the shared secret; the api-proxy refuses the credential of any session no fresh push lists. Unset: no push, so the api-proxy refuses every session credential.'),
   ...authConfigShape,
   ...kubernetesConfigShape,
 };

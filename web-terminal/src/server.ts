@@ -31,6 +31,9 @@ import { createAnswerRoutes } from './routes/answers.ts';
 import { createProgressRoutes } from './routes/progress.ts';
 import { createCourseRoutes } from './routes/stages.ts';
 import { createHealthRoutes } from './routes/health.ts';
+import { createInfoRoutes } from './routes/info.ts';
+import { startSnapshotPusher } from './proxy-snapshots.ts';
+import type { SnapshotPusher } from './proxy-snapshots.ts';
 import { createSessionRoutes } from './routes/sessions.ts';
 import { createLocalRuntime } from './runtime/local/local-runtime.ts';
 import type { SessionRuntime } from './runtime/types.ts';
@@ -72,13 +75,27 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const store = openProgressStore(config.DB_PATH);
   const progress = createProgressService({ catalog, store, logger: logger.child({ component: 'progress' }) });
 
+  // The API proxy serves only live sessions' credentials and reports upstream outcomes to them; the
+  // manager that knows both is made after the runtime, so these calls are bound once it exists.
+  let sessions: SessionManager | null = null;
+  let apiKeyConfigured = false;
   let localProxy: LocalProxy | null = null;
   const createRuntime = async (): Promise<SessionRuntime> => {
     if (config.RUNTIME === 'local') {
-      localProxy = await startLocalProxy({ env: overrides.proxyEnv ?? process.env, secret, logger, registry: metrics.registry });
+      localProxy = await startLocalProxy({
+        env: overrides.proxyEnv ?? process.env,
+        secret,
+        maxTokensCeiling: config.MAX_TOKENS_CEILING,
+        logger,
+        registry: metrics.registry,
+        liveSessions: { lookup: (id) => sessions?.liveSession(id) },
+        onUpstreamOutcome: (id, reason) => sessions?.reportUpstream(id, reason),
+      });
+      apiKeyConfigured = localProxy.apiKeyConfigured;
+      if (!apiKeyConfigured) logger.warn('no API key is configured (ANTHROPIC_API_KEY or ANTHROPIC_API_KEY_FILE): sessions start, but Claude Code cannot answer');
       return createLocalRuntime({
         logger: logger.child({ component: 'local-runtime' }),
-        proxySocket: localProxy.socketPath,
+        proxySockets: localProxy,
         allowUnsandboxed: config.ALLOW_UNSANDBOXED,
         memoryMb: config.LOCAL_SANDBOX_MEMORY_MB,
         maxProcs: config.LOCAL_SANDBOX_MAX_PROCS,
@@ -104,7 +121,30 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     issueCredential: (claims) => issueSessionCredential(claims, secret),
     findCourse: courseRefs(catalog, progress),
     allowedProfiles: ['default'],
+    sandboxEnv: { CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(config.MAX_TOKENS_CEILING) },
   });
+  sessions = manager;
+  let pusher: SnapshotPusher | null = null;
+  if (runtime.kind === 'kubernetes') {
+    if (!config.API_PROXY_CONTROL_URL) logger.warn('API_PROXY_CONTROL_URL is not set: the api-proxy will refuse every session credential');
+    else {
+      let warnedNoKey = false;
+      pusher = startSnapshotPusher({
+        url: config.API_PROXY_CONTROL_URL,
+        secret,
+        // One source per web-terminal instance (K8S_SCOPE should name it once that setting exists).
+        source: 'web-terminal',
+        liveSessions: () => manager.listAll().filter((s) => s.isActive).map((s) => ({ id: s.id, userHash: s.userHash })),
+        onReply: (reply) => {
+          apiKeyConfigured = reply.apiKeyConfigured;
+          if (!reply.apiKeyConfigured && !warnedNoKey) logger.warn('the api-proxy has no API key configured: sessions start, but Claude Code cannot answer');
+          warnedNoKey ||= !reply.apiKeyConfigured;
+          for (const [id, reason] of Object.entries(reply.outcomes)) manager.reportUpstream(id, reason);
+        },
+        logger: logger.child({ component: 'proxy-snapshots' }),
+      });
+    }
+  }
   manager.onSessionCreated((session) => watchForMarkers(session, progress, logger.child({ component: 'markers' })));
   if (runtime.kind === 'kubernetes') await manager.adoptRunningSandboxes();
   manager.startReaper();
@@ -124,6 +164,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     ],
   }));
   app.use('/api', express.json({ limit: '16kb' }), identityMiddleware(auth.authenticator));
+  app.use(createInfoRoutes({ info: () => ({ apiKeyConfigured, runtime: runtime.kind }) }));
   app.use(createSessionRoutes({ manager, wsUrlFor: (session, req) => auth.wsUrlFor(getIdentity(req), session.id) }));
   app.use(createAdminRoutes({ manager }));
   app.use(createCourseRoutes({ catalog }));
@@ -181,6 +222,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     close() {
       closing ??= (async () => {
         shuttingDown = true;
+        pusher?.close();
         server.close();
         await metricsServer?.close();
         await manager.shutdown({ stopSandboxes: runtime.kind === 'local' });

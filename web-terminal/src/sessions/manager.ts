@@ -37,6 +37,8 @@ export interface SessionManagerOptions {
   allowedProfiles: readonly string[];
   /** Output after which the session program takes input (see Session); null or absent: at once. */
   inputReadyMarker?: string | null;
+  /** Environment every sandbox gets (non-secret), e.g. the output-token ceiling the API proxy enforces. */
+  sandboxEnv?: Readonly<Record<string, string>>;
   now?: () => number;
   reapIntervalMs?: number;
 }
@@ -141,6 +143,12 @@ export class SessionManager {
     return [...this.sessions.values()];
   }
 
+  /** The owner of a live (starting or running) session, or undefined: the API proxy serves only these. */
+  liveSession(id: string): { userHash: string } | undefined {
+    const session = this.sessions.get(id);
+    return session?.isActive ? { userHash: session.userHash } : undefined;
+  }
+
   /**
    * What the API proxy saw from the model's API for a session's requests: a reason code from the
    * reason catalog (e.g. `upstream_unauthorized`), or null once requests succeed again.
@@ -193,7 +201,7 @@ export class SessionManager {
       userHash: session.userHash,
       credential: this.opts.issueCredential({ sessionId: session.id, userHash: session.userHash, expiresAt: session.expiresAt }),
       command: this.opts.command,
-      env: course && session.stage ? { CLAUDECODE_INITIAL_PROMPT: course.initialPrompt(session.stage) } : {},
+      env: { ...this.opts.sandboxEnv, ...(course && session.stage ? { CLAUDECODE_INITIAL_PROMPT: course.initialPrompt(session.stage) } : {}) },
       course: course ? { id: course.id, contentDir: course.contentDir } : null,
       profile: session.profile,
       cols: 80,

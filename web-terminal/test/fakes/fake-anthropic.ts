@@ -34,7 +34,13 @@ export type FakeReply =
   | { kind: 'error'; status: number; errorType?: string; message?: string; headers?: Record<string, string> }
   | { kind: 'json'; status?: number; body: unknown; headers?: Record<string, string> }
   /** Never answers; the request stays open until the client goes away. */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /**
+   * Streams a Message's SSE bytes but stops after `at` (a byte count, or just after the first
+   * occurrence of a text, e.g. inside an event's JSON), then resets the connection (`reset`) or goes
+   * silent with the connection open (`stall`).
+   */
+  | { kind: 'cut'; at: number | string; how: 'reset' | 'stall' };
 
 export interface RecordedRequest {
   n: number;
@@ -379,6 +385,17 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
     }
     const reply: FakeReply = override ?? { kind: 'message', ...scriptedReply(rec.body, rec.n) };
     switch (reply.kind) {
+      case 'cut': {
+        const { content, stopReason } = scriptedReply(rec.body, rec.n);
+        const events = sseEvents(`msg_fake_${rec.n}`, String(rec.body?.model ?? 'claude-fake-1'), content, stopReason, usageFor(rec.bodyBytes, content));
+        const bytes = events.map((e) => `event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`).join('');
+        rec.reply = { status: 200, kind: 'sse' };
+        res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+        const end = typeof reply.at === 'number' ? reply.at : bytes.indexOf(reply.at) + reply.at.length;
+        res.write(bytes.slice(0, end));
+        if (reply.how === 'reset') setTimeout(() => res.destroy(), 20).unref();
+        return;
+      }
       case 'hang':
         rec.reply = { status: 0, kind: 'hang' };
         return;

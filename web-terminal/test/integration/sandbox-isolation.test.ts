@@ -83,7 +83,7 @@ describe('local sandbox isolation', () => {
 describe('local runtime without bubblewrap', () => {
   const noBwrap = { available: false, path: null, problem: 'bubblewrap (bwrap) is not installed: apt-get install bubblewrap' };
   const serviceWithoutBwrap = async (allowUnsandboxed: boolean) => {
-    const runtime = await createLocalRuntime({ logger: pino({ level: 'silent' }), proxySocket: null, allowUnsandboxed, memoryMb: 1024, maxProcs: 64, bwrapStatus: noBwrap });
+    const runtime = await createLocalRuntime({ logger: pino({ level: 'silent' }), proxySockets: null, allowUnsandboxed, memoryMb: 1024, maxProcs: 64, bwrapStatus: noBwrap });
     return startTestService({}, { runtime });
   };
 

@@ -52,7 +52,7 @@ describe('without cgroups', () => {
   it('says so at start-up and in /readyz, and keeps serving', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
-    const runtime = await createLocalRuntime({ logger, proxySocket: null, allowUnsandboxed: false, memoryMb: 512, maxProcs: 64, cgroups: { available: false, problem: 'read-only cgroup file system' } });
+    const runtime = await createLocalRuntime({ logger, proxySockets: null, allowUnsandboxed: false, memoryMb: 512, maxProcs: 64, cgroups: { available: false, problem: 'read-only cgroup file system' } });
     const service = await startTestService({}, { runtime });
     try {
       assert.ok(lines.some((l) => /cgroups unavailable: read-only cgroup file system/.test(l)), lines.join('\n'));

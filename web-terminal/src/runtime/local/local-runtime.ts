@@ -17,10 +17,17 @@ import { childPids, isAlive, kill, pidsWithArguments } from './process-tree.ts';
 import { ptyTerminal } from './pty-terminal.ts';
 import { UidPool } from './uid-pool.ts';
 
+/** The in-process API proxy's per-session unix sockets (each sandbox gets its own; see local-proxy.ts). */
+export interface ProxySockets {
+  /** Opens the socket of `sessionId` and returns its path, to be bind-mounted into that sandbox only. */
+  open(sessionId: string): Promise<string>;
+  release(sessionId: string): Promise<void>;
+}
+
 export interface LocalRuntimeOptions {
   logger: Logger;
-  /** Unix socket of the in-process API proxy, bind-mounted into each sandbox; null: no network at all. */
-  proxySocket: string | null;
+  /** The API proxy's sockets, one bind-mounted into each sandbox; null: no network at all. */
+  proxySockets: ProxySockets | null;
   allowUnsandboxed: boolean;
   /** Memory budget of a whole sandbox (its cgroup), and the address-space limit of each of its processes. */
   memoryMb: number;
@@ -69,9 +76,10 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
   const unavailableReason = (): string | null =>
     bwrap.available || opts.allowUnsandboxed ? null : `cannot start a sandbox: ${bwrap.problem ?? 'bubblewrap unavailable'}`;
 
-  function argvFor(spec: SandboxSpec, launch: { procsFiles: string[]; uid: number | null }): { file: string; args: string[]; env: Record<string, string>; banner?: string } {
+  function argvFor(spec: SandboxSpec, launch: { procsFiles: string[]; uid: number | null; proxySocket: string | null }): { file: string; args: string[]; env: Record<string, string>; banner?: string } {
+    const { proxySocket } = launch;
     // Unsandboxed, there is no forwarder: never point the CLI at whatever listens on the host's loopback.
-    const env = sandboxEnv({ sessionId: spec.sessionId, credential: spec.credential, proxyAvailable: bwrap.available && opts.proxySocket !== null, extra: spec.env });
+    const env = sandboxEnv({ sessionId: spec.sessionId, credential: spec.credential, proxyAvailable: bwrap.available && proxySocket !== null, extra: spec.env });
     const rlimits = ['--as=' + opts.memoryMb * 1024 * 1024, '--core=0', '--nofile=4096'];
     // RLIMIT_NPROC counts every process of the host uid: only meaningful with a uid of its own.
     if (runningAsRoot) rlimits.push(`--nproc=${opts.maxProcs}`);
@@ -80,7 +88,7 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
     }
     const args = buildBwrapArgs({
       systemLinks: links,
-      files: { ...hostFiles.files, proxySocket: opts.proxySocket },
+      files: { ...hostFiles.files, proxySocket },
       workspaceDir: spec.course?.contentDir ?? null,
       sessionId: spec.sessionId,
       command: spec.command,
@@ -89,7 +97,7 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
       shmSizeBytes: SHM_SIZE_BYTES,
     });
     // The launcher, prlimit and bwrap pass this environment, and nothing else, on to the sandbox.
-    return { file: LAUNCHER_SHELL, args: launcherArgs({ ...launch, command: ['/usr/bin/prlimit', ...rlimits, '--', bwrap.path!, ...args] }), env };
+    return { file: LAUNCHER_SHELL, args: launcherArgs({ procsFiles: launch.procsFiles, uid: launch.uid, command: ['/usr/bin/prlimit', ...rlimits, '--', bwrap.path!, ...args] }), env };
   }
 
   return {
@@ -99,19 +107,26 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
       const unavailable = unavailableReason();
       if (unavailable) throw new SandboxError('sandbox_unavailable', unavailable);
       if (signal.aborted) throw new SandboxError('aborted', 'session start was cancelled');
+      const proxySocket = bwrap.available && opts.proxySockets ? await opts.proxySockets.open(spec.sessionId) : null;
+      const releaseSocket = () => void opts.proxySockets?.release(spec.sessionId);
+      if (signal.aborted) {
+        releaseSocket();
+        throw new SandboxError('aborted', 'session start was cancelled');
+      }
       let banner: string | undefined;
       const uid = runningAsRoot && bwrap.available ? uids.acquire() : null;
       let cgroup: SandboxCgroup | null = null;
       let pty: IPty;
       try {
         cgroup = cgroups.available ? cgroups.create(`session-${spec.sessionId}`, { memoryBytes: opts.memoryMb * 1024 * 1024, maxProcs: opts.maxProcs, cpus: opts.cpus ?? 1 }) : null;
-        const { file, args, env, banner: shown } = argvFor(spec, { procsFiles: cgroup?.procsFiles ?? [], uid: uid?.value ?? null });
+        const { file, args, env, banner: shown } = argvFor(spec, { procsFiles: cgroup?.procsFiles ?? [], uid: uid?.value ?? null, proxySocket });
         banner = shown;
         // Started as the service's own user: the launcher joins the cgroup, then drops to the sandbox's uid.
         pty = spawn(file, args, { name: 'xterm-256color', cols: spec.cols, rows: spec.rows, cwd: '/', env, encoding: null });
       } catch (err) {
         await cgroup?.destroy();
         uid?.release();
+        releaseSocket();
         throw new SandboxError('spawn_failed', 'could not start the sandbox process', { cause: err });
       }
       const exited = new Promise<void>((resolveExit) => pty.onExit(() => resolveExit()));
@@ -120,7 +135,10 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
       // The program exiting ends the session, which stops the sandbox: the uid is free once all is gone.
       void exited.then(() => {
         if (sandboxes.get(spec.sessionId) === sandbox) sandboxes.delete(spec.sessionId);
-        void terminate(sandbox).finally(() => sandbox.releaseUid());
+        void terminate(sandbox).finally(() => {
+          sandbox.releaseUid();
+          releaseSocket();
+        });
       });
       opts.logger.debug({ sessionId: spec.sessionId, pid: pty.pid, uid: uid?.value }, 'local sandbox started');
       return ptyTerminal(pty, banner ? { banner } : {});
