@@ -30,6 +30,7 @@ import { createCourseRoutes } from './routes/stages.ts';
 import { createHealthRoutes } from './routes/health.ts';
 import { createSessionRoutes } from './routes/sessions.ts';
 import { createLocalRuntime } from './runtime/local/local-runtime.ts';
+import { allowedProfiles } from './runtime/kubernetes/profiles.ts';
 import type { SessionRuntime } from './runtime/types.ts';
 import { resolveSessionCommand } from './sandbox-command.ts';
 import { makeUserHasher } from './sessions/ids.ts';
@@ -102,10 +103,12 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     hashUser: makeUserHasher(secret),
     issueCredential: (claims) => issueSessionCredential(claims, secret),
     findCourse: courseRefs(catalog, progress),
-    allowedProfiles: ['default'],
+    allowedProfiles: runtime.kind === 'kubernetes' ? allowedProfiles(config) : ['default'],
+    reconcileIntervalMs: config.K8S_RECONCILE_SECONDS * 1000,
   });
   manager.onSessionCreated((session) => watchForMarkers(session, progress, logger.child({ component: 'markers' })));
-  if (runtime.kind === 'kubernetes') await manager.adoptRunningSandboxes();
+  // Kubernetes: only the Lease holder of the scope adopts and manages pods (each time it becomes the holder).
+  await runtime.startController?.({ onActive: async () => { await manager.adoptRunningSandboxes(); } });
   manager.startReaper();
 
   let shuttingDown = false;

@@ -27,6 +27,8 @@ export interface SessionInit {
 }
 
 const isFinal = (state: SessionState) => state === 'ended' || state === 'failed';
+/** The reason's sentence, then the runtime's detail (e.g. the scheduler's message) when there is one. */
+const withDetail = (sentence: string, detail: string | undefined) => (detail ? `${sentence} ${detail}` : sentence);
 
 export class Session {
   readonly id: string;
@@ -135,7 +137,7 @@ export class Session {
   }
 
   /** Moves to a final state once. Returns false when the session had already ended. */
-  finish(state: 'ended' | 'failed', reason: string, exitCode: number | null = null): boolean {
+  finish(state: 'ended' | 'failed', reason: string, exitCode: number | null = null, detail?: string): boolean {
     if (isFinal(this._state)) return false;
     this._state = state;
     this._reason = reason;
@@ -151,7 +153,7 @@ export class Session {
     const viewer = this.viewer;
     this.viewer = null;
     if (viewer) {
-      if (state === 'failed') viewer.sendControl({ type: 'status', state: 'failed', reason, message: describeReason(reason) });
+      if (state === 'failed') viewer.sendControl({ type: 'status', state: 'failed', reason, message: withDetail(describeReason(reason), detail) });
       viewer.sendControl({ type: 'exit', code: exitCode, reason });
       viewer.close(CloseCode.ENDED, state === 'failed' ? 'session failed' : 'session ended');
     }

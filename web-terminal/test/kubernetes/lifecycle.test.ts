@@ -114,6 +114,7 @@ describe('kubernetes runtime lifecycle', () => {
       createdAt: spec.createdAt,
       expiresAt: spec.expiresAt,
       courseId: 'intro',
+      profile: 'default',
       alive: true,
     });
     await h.runtime.stop(spec.sessionId);

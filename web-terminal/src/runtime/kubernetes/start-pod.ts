@@ -14,6 +14,8 @@ export interface StartDeps {
   watcher: PodWatcher;
   config: KubernetesConfig;
   logger: Logger;
+  /** Recorded on the pods this instance creates. */
+  instanceId: string;
 }
 
 /** How long a failed start waits for its pod to be gone before reporting anyway. */
@@ -47,7 +49,7 @@ export async function startPod(
 ): Promise<V1Pod> {
   let pod: V1Pod;
   try {
-    pod = buildSandboxPod(spec, deps.config);
+    pod = buildSandboxPod(spec, deps.config, deps.instanceId);
   } catch (err) {
     throw new SandboxError('api_error', `invalid session for Kubernetes: ${(err as Error).message}`, { cause: err });
   }
