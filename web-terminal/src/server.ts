@@ -28,6 +28,7 @@ import { createAnswerRoutes } from './routes/answers.ts';
 import { createProgressRoutes } from './routes/progress.ts';
 import { createCourseRoutes } from './routes/stages.ts';
 import { createHealthRoutes } from './routes/health.ts';
+import { createInfoRoutes } from './routes/info.ts';
 import { createSessionRoutes } from './routes/sessions.ts';
 import { createLocalRuntime } from './runtime/local/local-runtime.ts';
 import { allowedProfiles } from './runtime/kubernetes/profiles.ts';
@@ -92,6 +93,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   };
   const runtime = overrides.runtime ?? (await createRuntime());
 
+  const profiles = runtime.kind === 'kubernetes' ? allowedProfiles(config) : ['default'];
   const manager = new SessionManager({
     runtime,
     logger: logger.child({ component: 'sessions' }),
@@ -103,7 +105,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     hashUser: makeUserHasher(secret),
     issueCredential: (claims) => issueSessionCredential(claims, secret),
     findCourse: courseRefs(catalog, progress),
-    allowedProfiles: runtime.kind === 'kubernetes' ? allowedProfiles(config) : ['default'],
+    allowedProfiles: profiles,
     reconcileIntervalMs: config.K8S_RECONCILE_SECONDS * 1000,
   });
   manager.onSessionCreated((session) => watchForMarkers(session, progress, logger.child({ component: 'markers' })));
@@ -127,6 +129,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   app.use('/api', express.json({ limit: '16kb' }), identityMiddleware(auth.authenticator));
   app.use(createSessionRoutes({ manager, wsUrlFor: (session, req) => auth.wsUrlFor(getIdentity(req), session.id) }));
   app.use(createAdminRoutes({ manager }));
+  app.use(createInfoRoutes({ runtime: runtime.kind, profiles }));
   app.use(createCourseRoutes({ catalog }));
   app.use(createProgressRoutes({ catalog, store }));
   app.use(createAnswerRoutes({

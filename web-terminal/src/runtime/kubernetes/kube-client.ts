@@ -33,11 +33,25 @@ export function httpStatus(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-/** A short description of an API failure that is safe to log (no bodies, no headers). */
+/** The metav1.Status of a failed call (client-node 1.4 keeps it as the raw JSON text), if any. */
+export function apiStatus(err: unknown): { reason?: unknown; message?: unknown } | undefined {
+  const body = (err as { body?: unknown } | null)?.body;
+  if (typeof body === 'string') {
+    try {
+      const parsed = JSON.parse(body) as unknown;
+      return parsed && typeof parsed === 'object' ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return body && typeof body === 'object' ? body : undefined;
+}
+
+/** A short description of an API failure that is safe to log (the Status's reason and message, no headers). */
 export function describeApiError(err: unknown): string {
   if (err instanceof ApiTimeoutError) return err.message;
   const status = httpStatus(err);
-  const body = (err as { body?: { reason?: unknown; message?: unknown } } | null)?.body;
+  const body = apiStatus(err);
   if (status !== undefined) {
     const reason = typeof body?.reason === 'string' ? ` ${body.reason}` : '';
     const message = typeof body?.message === 'string' ? `: ${body.message.slice(0, 300)}` : '';

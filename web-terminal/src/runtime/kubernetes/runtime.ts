@@ -13,7 +13,7 @@ import { ANNOTATIONS, CONTAINER_NAME, LABELS, podName } from './pod-spec.ts';
 import { podIsAlive } from './pod-status.ts';
 import { PodWatcher } from './pod-watch.ts';
 import { execArgv } from './session-command.ts';
-import { deleteAfterFailedStart, startPod } from './start-pod.ts';
+import { deleteAfterFailedStart, StartDeadline, startPod } from './start-pod.ts';
 
 export interface KubernetesRuntimeOptions {
   config: KubernetesConfig;
@@ -103,7 +103,7 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
     },
     onStoppedLeading: () => undefined,
   });
-  const deps = { api, watcher, config, logger, instanceId };
+  const deps = { api, watcher, config, logger, instanceId, kubeConfig };
   const standbyDetail = () => {
     const { holder, lastError } = elector.status();
     if (lastError) return `standby: the Lease ${lease} cannot be acquired (${lastError})`;
@@ -155,11 +155,16 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
 
     async start(spec: SandboxSpec, startOpts: { signal: AbortSignal; onProgress: (p: StartProgress) => void }): Promise<Terminal> {
       if (!elector.isLeader()) throw new SandboxError('standby', standbyDetail());
-      const pod = await startPod(deps, spec, startOpts);
+      const deadline = new StartDeadline(config.START_TIMEOUT_SECONDS);
+      const pod = await startPod(deps, spec, { ...startOpts, deadline });
       const name = pod.metadata?.name as string;
       try {
         if (startOpts.signal.aborted) throw new SandboxError('aborted', 'session start was cancelled');
-        return await openTerminal(name, spec.command, spec);
+        const opening = openTerminal(name, spec.command, spec);
+        return await deadline.race(opening, () => {
+          opening.then((late) => late.detach(), () => undefined); // an exec that opens after the deadline is let go
+          return new SandboxError('start_timeout', `the terminal of the sandbox did not open within ${config.START_TIMEOUT_SECONDS} s`);
+        });
       } catch (err) {
         await deleteAfterFailedStart(deps, name, null);
         if (err instanceof SandboxError) throw err;
