@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { find, podSpecOf, rendered } from './render.ts';
+import { find, podSpecOf, rendered, type KubeObject } from './render.ts';
 
+interface RoleRef { apiGroup?: string; kind?: string; name?: string }
 interface Rule { apiGroups?: string[]; resources?: string[]; verbs?: string[]; resourceNames?: string[]; nonResourceURLs?: string[] }
 
 for (const overlay of ['overlays/dev', 'overlays/production']) {
@@ -12,7 +13,7 @@ for (const overlay of ['overlays/dev', 'overlays/production']) {
     assert.ok(!kinds.includes('ClusterRole') && !kinds.includes('ClusterRoleBinding'));
   });
 
-  const grantsOf = (role: { rules?: unknown }) => ((role.rules ?? []) as Rule[]).flatMap((rule) => {
+  const grantsOf = (role: KubeObject) => ((role.rules ?? []) as Rule[]).flatMap((rule) => {
     assert.equal(rule.resourceNames, undefined);
     assert.equal(rule.nonResourceURLs, undefined);
     return (rule.apiGroups ?? []).flatMap((g) => (rule.resources ?? []).flatMap((r) => (rule.verbs ?? []).map((v) => `${g}:${r}:${v}`)));
@@ -33,11 +34,11 @@ for (const overlay of ['overlays/dev', 'overlays/production']) {
 
   test(`${overlay}: the bindings give those Roles to web-terminal's ServiceAccount only`, () => {
     const bindings = objects().filter((o) => o.kind === 'RoleBinding');
-    assert.deepEqual(bindings.map((b) => `${b.metadata.namespace}/${b.roleRef.name}`).sort(),
+    assert.deepEqual(bindings.map((b) => `${b.metadata.namespace}/${(b.roleRef as RoleRef).name}`).sort(),
       ['claudecode-sandboxes/session-manager', 'claudecode-system/web-terminal-leader-election']);
     for (const binding of bindings) {
-      assert.equal(binding.roleRef.kind, 'Role');
-      assert.equal(binding.roleRef.apiGroup, 'rbac.authorization.k8s.io');
+      assert.equal((binding.roleRef as RoleRef).kind, 'Role');
+      assert.equal((binding.roleRef as RoleRef).apiGroup, 'rbac.authorization.k8s.io');
       assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'web-terminal', namespace: 'claudecode-system' }]);
     }
   });
