@@ -145,6 +145,7 @@ export async function runKubernetesBench(): Promise<object> {
   const config = loadKubernetesConfig({ SANDBOX_ENTRYPOINT: '', K8S_API_TIMEOUT_SECONDS: '30', START_TIMEOUT_SECONDS: '60' });
   const runtime = createKubernetesRuntime({ config, logger: pino({ level: 'silent' }), kubeConfig: kubeConfigFor(child) });
   try {
+    await runtime.startController({ onActive: async () => undefined }); // the only instance: it holds the Lease
     await runtime.health(); // first list + watch, outside the measurements
 
     const overheads: number[] = [];

@@ -22,6 +22,15 @@ export const REASONS = Object.freeze({
   deadline_exceeded: 'The session reached its time limit.',
   image_pull_failed: 'The sandbox image could not be loaded on the server.',
   unschedulable: 'The cluster has no room for another session right now.',
+  mount_failed: 'A storage volume of the session could not be attached.',
+  quota_exceeded: 'The cluster\'s quota for sessions is used up right now.',
+  cluster_unresponsive: 'The cluster did not answer in time to start the session.',
+  standby: 'This server is on standby while another one manages the sessions.',
+  // Progress while a session's sandbox starts (the cluster's own words may follow).
+  pod_scheduled: 'A place on the cluster was found for the session.',
+  image_pulling: 'Downloading the sandbox image.',
+  image_pulled: 'The sandbox image is ready.',
+  container_started: 'The sandbox is starting.',
   // Why a new session was refused.
   session_limit: 'All session places are in use right now.',
   user_session_limit: 'You already have as many sessions as you may have at once.',

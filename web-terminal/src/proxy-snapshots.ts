@@ -14,6 +14,9 @@ export interface SnapshotPusherOptions {
   /** Names this instance among the web-terminals that push (each keeps its own snapshot). */
   source: string;
   liveSessions(): Array<{ id: string; userHash: string }>;
+  /** Whether this instance manages its scope's sessions now; a standby instance must not push (its
+   *  empty set would replace the active instance's snapshot of the same source). Default: always. */
+  active?(): boolean;
   onReply(reply: ControlReply): void;
   logger: Logger;
   heartbeatMs?: number;
@@ -77,7 +80,7 @@ export function startSnapshotPusher(o: SnapshotPusherOptions): SnapshotPusher {
   }
 
   const timer = setInterval(() => {
-    if (closed || inFlight || Date.now() < retryAt) return;
+    if (closed || inFlight || Date.now() < retryAt || (o.active && !o.active())) return;
     const sessions = o.liveSessions().sort((a, b) => (a.id < b.id ? -1 : 1));
     const key = sessions.map((s) => `${s.id}:${s.userHash}`).join(',');
     if (key !== lastKey || Date.now() - lastPushAt >= heartbeatMs) void push(sessions, key);

@@ -36,6 +36,7 @@ import { startSnapshotPusher } from './proxy-snapshots.ts';
 import type { SnapshotPusher } from './proxy-snapshots.ts';
 import { createSessionRoutes } from './routes/sessions.ts';
 import { createLocalRuntime } from './runtime/local/local-runtime.ts';
+import { allowedProfiles } from './runtime/kubernetes/profiles.ts';
 import type { SessionRuntime } from './runtime/types.ts';
 import { inputReadyMarker, resolveSessionCommand } from './sandbox-command.ts';
 import { makeUserHasher } from './sessions/ids.ts';
@@ -108,6 +109,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const runtime = overrides.runtime ?? (await createRuntime());
 
   const sessionCommand = resolveSessionCommand(config.SESSION_COMMAND, runtime.kind);
+  const profiles = runtime.kind === 'kubernetes' ? allowedProfiles(config) : ['default'];
   const manager = new SessionManager({
     runtime,
     logger: logger.child({ component: 'sessions' }),
@@ -120,7 +122,8 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     hashUser: makeUserHasher(secret),
     issueCredential: (claims) => issueSessionCredential(claims, secret),
     findCourse: courseRefs(catalog, progress),
-    allowedProfiles: ['default'],
+    allowedProfiles: profiles,
+    reconcileIntervalMs: config.K8S_RECONCILE_SECONDS * 1000,
     sandboxEnv: { CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(config.MAX_TOKENS_CEILING) },
   });
   sessions = manager;
@@ -132,8 +135,9 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       pusher = startSnapshotPusher({
         url: config.API_PROXY_CONTROL_URL,
         secret,
-        // One source per web-terminal instance (K8S_SCOPE should name it once that setting exists).
-        source: 'web-terminal',
+        // One source per scope: the Lease makes its holder the only instance that pushes for it.
+        source: config.K8S_SCOPE,
+        active: () => (runtime.unavailableReason?.() ?? null) === null,
         liveSessions: () => manager.listAll().filter((s) => s.isActive).map((s) => ({ id: s.id, userHash: s.userHash })),
         onReply: (reply) => {
           apiKeyConfigured = reply.apiKeyConfigured;
@@ -146,7 +150,8 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     }
   }
   manager.onSessionCreated((session) => watchForMarkers(session, progress, logger.child({ component: 'markers' })));
-  if (runtime.kind === 'kubernetes') await manager.adoptRunningSandboxes();
+  // Kubernetes: only the Lease holder of the scope adopts and manages pods (each time it becomes the holder).
+  await runtime.startController?.({ onActive: async () => { await manager.adoptRunningSandboxes(); } });
   manager.startReaper();
 
   let shuttingDown = false;
@@ -164,7 +169,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     ],
   }));
   app.use('/api', express.json({ limit: '16kb' }), identityMiddleware(auth.authenticator));
-  app.use(createInfoRoutes({ info: () => ({ apiKeyConfigured, runtime: runtime.kind }) }));
+  app.use(createInfoRoutes({ info: () => ({ apiKeyConfigured, runtime: runtime.kind, profiles }) }));
   app.use(createSessionRoutes({ manager, wsUrlFor: (session, req) => auth.wsUrlFor(getIdentity(req), session.id) }));
   app.use(createAdminRoutes({ manager }));
   app.use(createCourseRoutes({ catalog }));

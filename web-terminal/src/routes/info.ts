@@ -1,16 +1,20 @@
-// GET /api/info: facts about this server a page shows to its user (e.g. "no API key configured").
+// GET /api/info: what this server offers a page before it starts a session, and facts the page
+// shows its user (e.g. "no API key configured").
 import { Router } from 'express';
 
 export interface ServerInfo {
   /** Whether the API proxy holds a real key (Kubernetes: as the api-proxy last said; false until it has). */
   apiKeyConfigured: boolean;
   runtime: 'local' | 'kubernetes';
+  /** Profiles `POST /api/sessions` accepts, `default` first. */
+  profiles: readonly string[];
 }
 
 export function createInfoRoutes(opts: { info: () => ServerInfo }): Router {
   const router = Router();
   router.get('/api/info', (_req, res) => {
-    res.json(opts.info());
+    const info = opts.info();
+    res.json({ ...info, profiles: [...info.profiles] });
   });
   return router;
 }

@@ -63,6 +63,8 @@ export interface SandboxRecord {
   createdAt: Date;
   expiresAt: Date | null;
   courseId: string | null;
+  /** The resource profile the sandbox was made with (kept across an adoption), when recorded. */
+  profile?: string;
   /** Whether the sandbox can still be attached to (false: finished, failed, terminating). */
   alive: boolean;
 }
@@ -91,6 +93,12 @@ export interface SessionRuntime {
   stop(sessionId: string): Promise<void>;
   list(): Promise<SandboxRecord[]>;
   health(): Promise<RuntimeHealth>;
+  /**
+   * Runtimes of which several instances may run at once (Kubernetes): starts the election of the one
+   * active instance. `onActive` (the manager's adoption) runs each time this instance becomes active;
+   * resolves after the first attempt. Without it, the service adopts nothing.
+   */
+  startController?(handlers: { onActive: () => Promise<void> }): Promise<void>;
   /** Why no session can be started at all (e.g. no sandbox available), or null. Cheap; checked on every create. */
   unavailableReason?(): string | null;
   close(): Promise<void>;
@@ -104,9 +112,12 @@ export interface SessionRuntime {
 /** A start failure with a short machine-readable reason (used in metrics, the API and the runbook). */
 export class SandboxError extends Error {
   readonly reason: string;
-  constructor(reason: string, message: string, options?: { cause?: unknown }) {
+  /** What the learner may read besides the reason's sentence (e.g. the scheduler's message); never secrets. */
+  readonly detail: string | undefined;
+  constructor(reason: string, message: string, options?: { cause?: unknown; detail?: string }) {
     super(message, options);
     this.name = 'SandboxError';
     this.reason = reason;
+    this.detail = options?.detail;
   }
 }

@@ -41,6 +41,8 @@ export interface SessionManagerOptions {
   sandboxEnv?: Readonly<Record<string, string>>;
   now?: () => number;
   reapIntervalMs?: number;
+  /** How often the runtime reconciles (default 60 s). */
+  reconcileIntervalMs?: number;
 }
 
 export interface CreateSessionRequest {
@@ -158,18 +160,18 @@ export class SessionManager {
   }
 
   /** Ends a session and resolves once its sandbox is gone. Safe to call any number of times. */
-  end(id: string, reason: string, state: 'ended' | 'failed' = 'ended', exitCode: number | null = null): Promise<void> {
+  end(id: string, reason: string, state: 'ended' | 'failed' = 'ended', exitCode: number | null = null, detail?: string): Promise<void> {
     const inProgress = this.ending.get(id);
     if (inProgress) return inProgress;
     const session = this.sessions.get(id);
     if (!session) return Promise.resolve();
-    const ending = this.endSession(session, reason, state, exitCode).finally(() => this.ending.delete(id));
+    const ending = this.endSession(session, reason, state, exitCode, detail).finally(() => this.ending.delete(id));
     this.ending.set(id, ending);
     return ending;
   }
 
-  private async endSession(session: Session, reason: string, state: 'ended' | 'failed', exitCode: number | null): Promise<void> {
-    const finished = session.finish(state, reason, exitCode);
+  private async endSession(session: Session, reason: string, state: 'ended' | 'failed', exitCode: number | null, detail?: string): Promise<void> {
+    const finished = session.finish(state, reason, exitCode, detail);
     this.startAborts.get(session.id)?.abort();
     try {
       await this.opts.runtime.stop(session.id);
@@ -237,7 +239,7 @@ export class SessionManager {
         this.opts.logger.warn({ err, sessionId: session.id, reason }, 'session failed to start');
         this.opts.metrics.startFailures.inc({ reason });
       }
-      await this.end(session.id, reason, 'failed');
+      await this.end(session.id, reason, 'failed', null, err instanceof SandboxError ? err.detail : undefined);
     } finally {
       this.startAborts.delete(session.id);
     }
@@ -262,7 +264,7 @@ export class SessionManager {
         displayName: '',
         courseId: record.courseId,
         stage: null,
-        profile: 'default',
+        profile: record.profile ?? 'default',
         createdAt: record.createdAt,
         expiresAt,
         scrollbackBytes: this.opts.scrollbackBytes,
@@ -320,7 +322,7 @@ export class SessionManager {
 
   startReaper(): void {
     let ticks = 0;
-    const reconcileEvery = Math.max(1, Math.round(60_000 / (this.opts.reapIntervalMs ?? 1000)));
+    const reconcileEvery = Math.max(1, Math.round((this.opts.reconcileIntervalMs ?? 60_000) / (this.opts.reapIntervalMs ?? 1000)));
     this.reaper ??= setInterval(() => {
       this.reap();
       ticks += 1;

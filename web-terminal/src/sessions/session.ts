@@ -34,6 +34,8 @@ export interface SessionInit {
 }
 
 const isFinal = (state: SessionState) => state === 'ended' || state === 'failed';
+/** The reason's sentence, then the runtime's detail (e.g. the scheduler's message) when there is one. */
+const withDetail = (sentence: string, detail: string | undefined) => (detail ? `${sentence} ${detail}` : sentence);
 
 export class Session {
   readonly id: string;
@@ -158,7 +160,7 @@ export class Session {
   }
 
   /** Moves to a final state once. Returns false when the session had already ended. */
-  finish(state: 'ended' | 'failed', reason: string, exitCode: number | null = null): boolean {
+  finish(state: 'ended' | 'failed', reason: string, exitCode: number | null = null, detail?: string): boolean {
     if (isFinal(this._state)) return false;
     this._state = state;
     this._reason = reason;
@@ -177,7 +179,7 @@ export class Session {
     const viewer = this.viewer;
     this.viewer = null;
     if (viewer) {
-      if (state === 'failed') viewer.sendControl({ type: 'status', state: 'failed', reason, message: describeReason(reason) });
+      if (state === 'failed') viewer.sendControl({ type: 'status', state: 'failed', reason, message: withDetail(describeReason(reason), detail) });
       viewer.sendControl({ type: 'exit', code: exitCode, reason });
       viewer.close(CloseCode.ENDED, state === 'failed' ? 'session failed' : 'session ended');
     }

@@ -124,8 +124,10 @@ describe('kubernetes in-cluster config', () => {
     const { createKubernetesRuntime } = await import('../../src/runtime/kubernetes/runtime.ts');
     const { loadKubernetesConfig } = await import('../../src/runtime/kubernetes/config.ts');
     const { silentLogger } = await import('./helpers.ts');
-    const runtime = createKubernetesRuntime({ config: loadKubernetesConfig({ SANDBOX_ENTRYPOINT: '' }), logger: silentLogger, kubeConfig });
+    // Its own scope: the harness's runtime holds the default scope's Lease on this fake.
+    const runtime = createKubernetesRuntime({ config: loadKubernetesConfig({ SANDBOX_ENTRYPOINT: '', K8S_SCOPE: 'in-cluster' }), logger: silentLogger, kubeConfig });
     try {
+      await runtime.startController({ onActive: async () => undefined });
       const spec = makeSpec();
       const reader = new TerminalReader(await runtime.start(spec, startOpts()));
       await reader.waitFor('ready');

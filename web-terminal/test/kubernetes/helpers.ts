@@ -42,6 +42,7 @@ export async function startHarness(
   const fake = await startFakeKubeApiserver(fakeOpts);
   const config = loadKubernetesConfig({ SANDBOX_ENTRYPOINT: '', K8S_API_TIMEOUT_SECONDS: '3', START_TIMEOUT_SECONDS: '20', ...env });
   const runtime = createKubernetesRuntime({ config, logger: silentLogger, kubeConfig: fake.kubeConfig(), stopWaitMs: 10_000, ...runtimeOpts });
+  await runtime.startController({ onActive: async () => undefined }); // the only instance: it gets the Lease at once
   return {
     fake,
     runtime,

@@ -16,7 +16,7 @@ describe('kubernetes runtime lifecycle', () => {
     const terminal = await h.runtime.start(spec, startOpts(progress));
     const reader = new TerminalReader(terminal);
     await reader.waitFor('ready');
-    assert.deepEqual(progress.map((p) => p.phase), ['scheduled', 'pulling_image', 'started'].slice(0, progress.length));
+    assert.deepEqual(progress.map((p) => p.phase), ['scheduled', 'pulling_image', 'image_pulled', 'started'].slice(0, progress.length));
     assert.ok(progress.length >= 1);
     terminal.write(Buffer.from('hello-through-exec\n'));
     await reader.waitFor(/hello-through-exec[\s\S]*hello-through-exec/);
@@ -114,6 +114,7 @@ describe('kubernetes runtime lifecycle', () => {
       createdAt: spec.createdAt,
       expiresAt: spec.expiresAt,
       courseId: 'intro',
+      profile: 'default',
       alive: true,
     });
     await h.runtime.stop(spec.sessionId);

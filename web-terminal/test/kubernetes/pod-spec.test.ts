@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadKubernetesConfig } from '../../src/runtime/kubernetes/config.ts';
-import { activeDeadlineSeconds, buildSandboxPod, podName, userHashLabel } from '../../src/runtime/kubernetes/pod-spec.ts';
+import { activeDeadlineSeconds, buildSandboxPod, inScope, podName, scopeSelector, userHashLabel } from '../../src/runtime/kubernetes/pod-spec.ts';
 import { execArgv, HOLD_COMMAND } from '../../src/runtime/kubernetes/session-command.ts';
 import { podVerdict } from '../../src/runtime/kubernetes/pod-status.ts';
 import type { SandboxSpec } from '../../src/runtime/types.ts';
@@ -46,7 +46,7 @@ describe('buildSandboxPod', () => {
     const frozen = structuredClone(input);
     const config = loadKubernetesConfig({});
     const configCopy = structuredClone(config);
-    assert.deepEqual(buildSandboxPod(input, config), {
+    assert.deepEqual(buildSandboxPod(input, config, 'web-terminal-5f7c-a1b2c3'), {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: {
@@ -58,6 +58,8 @@ describe('buildSandboxPod', () => {
           'app.kubernetes.io/managed-by': 'claudecode-web-terminal',
           'claudecode.io/session-id': 'abc123',
           'claudecode.io/user-hash': 'f'.repeat(63),
+          'claudecode.io/scope': 'default',
+          'claudecode.io/profile': 'default',
         },
         annotations: {
           'claudecode.io/created-at': '2030-01-01T10:00:00.000Z',
@@ -65,6 +67,7 @@ describe('buildSandboxPod', () => {
           'claudecode.io/profile': 'default',
           'claudecode.io/user-hash': 'f'.repeat(64),
           'claudecode.io/session-command': '["claude"]',
+          'claudecode.io/instance': 'web-terminal-5f7c-a1b2c3',
         },
       },
       spec: {
@@ -129,6 +132,20 @@ describe('buildSandboxPod', () => {
       { name: 'COURSE_ID', value: 'intro' }, { name: 'COURSE_DIR', value: '/courses/intro' }, { name: 'EXTRA', value: '1' },
     ]);
     assert.equal(pod.metadata?.annotations?.['claudecode.io/course-id'], 'intro');
+    assert.equal(pod.metadata?.labels?.['claudecode.io/profile'], 'gpu', 'an adopted pod keeps its profile');
+  });
+
+  it('labels the pod with its scope; the selector of a scope finds only its pods', () => {
+    const laptop = loadKubernetesConfig({ K8S_SCOPE: 'dev-alice' });
+    const pod = buildSandboxPod(spec(), laptop);
+    assert.equal(pod.metadata?.labels?.['claudecode.io/scope'], 'dev-alice');
+    assert.equal(scopeSelector('dev-alice'), 'app.kubernetes.io/managed-by=claudecode-web-terminal,claudecode.io/scope=dev-alice');
+    assert.equal(scopeSelector('default'), 'app.kubernetes.io/managed-by=claudecode-web-terminal');
+    const unlabelled = { metadata: { labels: { 'app.kubernetes.io/managed-by': 'claudecode-web-terminal' } } };
+    assert.equal(inScope(unlabelled, 'default'), true, 'pods from before scopes belong to default');
+    assert.equal(inScope(unlabelled, 'dev-alice'), false);
+    assert.equal(inScope(pod, 'default'), false);
+    assert.equal(inScope(pod, 'dev-alice'), true);
   });
 
   it('refuses a profile that is not allowed and ids that cannot name a pod', () => {

@@ -68,6 +68,13 @@ export const kubernetesConfigShape = {
     .describe('Where course content lives inside session pods (one folder per course id); the session starts in `<path>/<courseId>`.'),
   SANDBOX_COURSES_PVC: optionalString()
     .describe('PersistentVolumeClaim holding the courses, mounted read-only at SANDBOX_COURSES_PATH. Unset: the sandbox image bakes the courses in.'),
+  K8S_SCOPE: z.string().max(39).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be lowercase letters, digits and inner dashes').default('default')
+    .describe('Which session pods this instance manages: those labelled `claudecode.io/scope=<scope>` (pods without the label are `default`). Each scope has one active instance; a laptop uses its own, e.g. `dev-alice`.'),
+  K8S_LEASE_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes namespace name').default('claudecode-system')
+    .describe('Namespace of the Lease `claudecode-web-terminal-<scope>` that makes one instance per scope the active one.'),
+  K8S_LEASE_DURATION_SECONDS: intVar(15, 2, 300).describe('How long a Lease holder that stopped renewing keeps it before a standby instance takes over.'),
+  K8S_LEASE_RENEW_SECONDS: intVar(5, 1, 100).describe('How often the active instance renews its Lease (and a standby one tries to acquire it); below K8S_LEASE_DURATION_SECONDS.'),
+  K8S_RECONCILE_SECONDS: intVar(60, 1, 3600).describe('How often the active instance deletes session pods of its scope that no live session owns.'),
   K8S_API_TIMEOUT_SECONDS: intVar(15, 1, 300).describe('Timeout of one Kubernetes API call (create, delete, list).'),
   SANDBOX_DELETE_GRACE_SECONDS: intVar(2, 0, 300).describe('Grace period given to a session pod when its session ends.'),
 };

@@ -1,6 +1,6 @@
 // Access to the Kubernetes API: where the credentials come from, and pod calls that never hang.
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { MANAGED_SELECTOR } from './pod-spec.ts';
+import { DEFAULT_SCOPE, inScope, scopeSelector } from './pod-spec.ts';
 
 export interface LoadKubeConfigOptions {
   /** KUBECONFIG from the service config (development). */
@@ -33,11 +33,25 @@ export function httpStatus(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-/** A short description of an API failure that is safe to log (no bodies, no headers). */
+/** The metav1.Status of a failed call (client-node 1.4 keeps it as the raw JSON text), if any. */
+export function apiStatus(err: unknown): { reason?: unknown; message?: unknown } | undefined {
+  const body = (err as { body?: unknown } | null)?.body;
+  if (typeof body === 'string') {
+    try {
+      const parsed = JSON.parse(body) as unknown;
+      return parsed && typeof parsed === 'object' ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return body && typeof body === 'object' ? body : undefined;
+}
+
+/** A short description of an API failure that is safe to log (the Status's reason and message, no headers). */
 export function describeApiError(err: unknown): string {
   if (err instanceof ApiTimeoutError) return err.message;
   const status = httpStatus(err);
-  const body = (err as { body?: { reason?: unknown; message?: unknown } } | null)?.body;
+  const body = apiStatus(err);
   if (status !== undefined) {
     const reason = typeof body?.reason === 'string' ? ` ${body.reason}` : '';
     const message = typeof body?.message === 'string' ? `: ${body.message.slice(0, 300)}` : '';
@@ -54,11 +68,13 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** The pod calls the runtime makes, each bounded by `timeoutMs`. */
+/** The pod calls the runtime makes, each bounded by `timeoutMs`; lists see only `scope`'s pods. */
 export class PodApi {
   readonly core: CoreV1Api;
-  constructor(readonly kubeConfig: KubeConfig, readonly namespace: string, readonly timeoutMs: number) {
+  readonly selector: string;
+  constructor(readonly kubeConfig: KubeConfig, readonly namespace: string, readonly timeoutMs: number, readonly scope = DEFAULT_SCOPE) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.selector = scopeSelector(scope);
   }
 
   create(pod: V1Pod): { settled: Promise<V1Pod>; bounded: Promise<V1Pod> } {
@@ -87,11 +103,11 @@ export class PodApi {
     }
   }
 
-  /** Every pod this service manages, with the list's resourceVersion (where a watch resumes). */
+  /** Every pod of this scope, with the list's resourceVersion (where a watch resumes). */
   async listManaged(): Promise<{ pods: V1Pod[]; resourceVersion: string | undefined }> {
     const list = await withTimeout(
-      this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: MANAGED_SELECTOR }),
+      this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: this.selector }),
       this.timeoutMs, 'list pods');
-    return { pods: list.items, resourceVersion: list.metadata?.resourceVersion };
+    return { pods: list.items.filter((pod) => inScope(pod, this.scope)), resourceVersion: list.metadata?.resourceVersion };
   }
 }

@@ -17,10 +17,28 @@ export const LABELS = {
   managedBy: 'app.kubernetes.io/managed-by',
   sessionId: 'claudecode.io/session-id',
   userHash: 'claudecode.io/user-hash',
+  /** Which web-terminal scope manages the pod (absent on pods made before scopes: `default`). */
+  scope: 'claudecode.io/scope',
+  profile: 'claudecode.io/profile',
 } as const;
 export const MANAGED_BY = 'claudecode-web-terminal';
 /** Selects every pod this service created. */
 export const MANAGED_SELECTOR = `${LABELS.managedBy}=${MANAGED_BY}`;
+export const DEFAULT_SCOPE = 'default';
+
+/**
+ * The label selector of one scope's pods. `default` also owns pods without a scope label, which a
+ * selector cannot express together with `scope=default`: it selects every managed pod and
+ * `inScope` filters the rest out.
+ */
+export function scopeSelector(scope: string): string {
+  return scope === DEFAULT_SCOPE ? MANAGED_SELECTOR : `${MANAGED_SELECTOR},${LABELS.scope}=${scope}`;
+}
+
+/** Whether `pod` belongs to `scope` (pods without a scope label belong to `default`). */
+export function inScope(pod: V1Pod, scope: string): boolean {
+  return (pod.metadata?.labels?.[LABELS.scope] ?? DEFAULT_SCOPE) === scope;
+}
 
 export const ANNOTATIONS = {
   createdAt: 'claudecode.io/created-at',
@@ -30,6 +48,8 @@ export const ANNOTATIONS = {
   /** The full user hash (the label holds at most 63 characters of it). */
   userHash: 'claudecode.io/user-hash',
   command: COMMAND_ANNOTATION,
+  /** The web-terminal instance that created the pod (its Lease holder identity). */
+  instance: 'claudecode.io/instance',
 } as const;
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -76,7 +96,8 @@ function environment(spec: SandboxSpec, config: KubernetesConfig, courseDir: str
   return [...Object.entries(fixed), ...extra].map(([name, value]) => ({ name, value }));
 }
 
-export function buildSandboxPod(spec: SandboxSpec, config: KubernetesConfig): V1Pod {
+/** `instanceId`: the creating instance, recorded on the pod (see ANNOTATIONS.instance). */
+export function buildSandboxPod(spec: SandboxSpec, config: KubernetesConfig, instanceId?: string): V1Pod {
   const profile = resolveProfile(spec.profile, config);
   const courseDir = spec.course ? `${config.SANDBOX_COURSES_PATH.replace(/\/+$/, '')}/${spec.course.id}` : null;
   const volumes: V1Volume[] = [
@@ -99,6 +120,7 @@ export function buildSandboxPod(spec: SandboxSpec, config: KubernetesConfig): V1
     [ANNOTATIONS.command]: JSON.stringify(spec.command),
   };
   if (spec.course) annotations[ANNOTATIONS.courseId] = spec.course.id;
+  if (instanceId) annotations[ANNOTATIONS.instance] = instanceId;
 
   return {
     apiVersion: 'v1',
@@ -112,6 +134,8 @@ export function buildSandboxPod(spec: SandboxSpec, config: KubernetesConfig): V1
         [LABELS.managedBy]: MANAGED_BY,
         [LABELS.sessionId]: spec.sessionId,
         [LABELS.userHash]: userHashLabel(spec.userHash),
+        [LABELS.scope]: config.K8S_SCOPE,
+        [LABELS.profile]: spec.profile,
       },
       annotations,
     },

@@ -3,11 +3,13 @@
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import type { StartProgress } from '../types.ts';
 import { CONTAINER_NAME } from './pod-spec.ts';
+import { clusterDetail, phaseMessage } from './pod-events.ts';
 
 export type PodVerdict =
   | { kind: 'starting'; progress: StartProgress | null }
   | { kind: 'ready' }
-  | { kind: 'failed'; reason: FailureReason; message: string };
+  /** `detail`: the cluster's own words for the learner (the scheduler's or kubelet's message), if any. */
+  | { kind: 'failed'; reason: FailureReason; message: string; detail?: string };
 
 export type FailureReason =
   | 'image_pull_failed' | 'unschedulable' | 'container_crashed' | 'oom_killed'
@@ -51,21 +53,22 @@ export function podVerdict(pod: V1Pod): PodVerdict {
   if (terminated) return terminated;
   const waiting = container?.state?.waiting;
   if (waiting?.reason && IMAGE_PULL_REASONS.has(waiting.reason)) {
-    return { kind: 'failed', reason: 'image_pull_failed', message: `the sandbox image could not be pulled (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''})` };
+    return {
+      kind: 'failed', reason: 'image_pull_failed', message: `the sandbox image could not be pulled (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''})`,
+      detail: clusterDetail(waiting.message ?? waiting.reason),
+    };
   }
   if (waiting?.reason && CONTAINER_START_FAILURES.has(waiting.reason)) {
     return { kind: 'failed', reason: 'container_crashed', message: `the sandbox container could not start (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''})` };
   }
   const scheduled = condition(pod, 'PodScheduled');
   if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
-    return { kind: 'failed', reason: 'unschedulable', message: `no node can run the sandbox: ${scheduled.message ?? 'unschedulable'}` };
+    return { kind: 'failed', reason: 'unschedulable', message: `no node can run the sandbox: ${scheduled.message ?? 'unschedulable'}`, detail: clusterDetail(scheduled.message) };
   }
   if (status.phase === 'Running' && condition(pod, 'Ready')?.status === 'True') return { kind: 'ready' };
-  if (container?.state?.running) return { kind: 'starting', progress: { phase: 'started', message: 'sandbox container started' } };
-  if (waiting || pod.spec?.nodeName) {
-    return { kind: 'starting', progress: { phase: 'pulling_image', message: 'pulling the sandbox image and creating the container' } };
-  }
-  if (scheduled?.status === 'True') return { kind: 'starting', progress: { phase: 'scheduled', message: 'sandbox scheduled on a node' } };
+  if (container?.state?.running) return { kind: 'starting', progress: { phase: 'started', message: phaseMessage('started') } };
+  // Pulling shows in the pod's Events only (with the image's name): the status says just "ContainerCreating".
+  if (waiting || pod.spec?.nodeName || scheduled?.status === 'True') return { kind: 'starting', progress: { phase: 'scheduled', message: phaseMessage('scheduled') } };
   return { kind: 'starting', progress: null };
 }
 

@@ -2,8 +2,8 @@
 // resourceVersion. A dropped watch resumes from the last resourceVersion seen; 410 Expired relists.
 import { Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { describeApiError, type PodApi } from './kube-client.ts';
-import { MANAGED_SELECTOR } from './pod-spec.ts';
+import { ApiTimeoutError, describeApiError, type PodApi } from './kube-client.ts';
+import { inScope } from './pod-spec.ts';
 
 type PodListener = (pod: V1Pod | null) => void;
 
@@ -27,6 +27,8 @@ export class PodWatcher {
   private closed = false;
   private started: Promise<void> | null = null;
   private lastError: string | null = null;
+  /** Bumped when a watch request is given up: its late events and end are ignored. */
+  private generation = 0;
   /** Counters for tests and metrics. */
   readonly stats = { watches: 0, relists: 0, resumes: 0 };
 
@@ -110,12 +112,15 @@ export class PodWatcher {
     let events = 0;
     const path = `/api/v1/namespaces/${this.opts.api.namespace}/pods`;
     const query = {
-      labelSelector: MANAGED_SELECTOR,
+      labelSelector: this.opts.api.selector,
       resourceVersion: this.resourceVersion,
       allowWatchBookmarks: true,
       timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300,
     };
+    const generation = ++this.generation;
+    const current = () => generation === this.generation && !this.closed;
     const onEvent = (type: string, object: V1Pod & { code?: number }) => {
+      if (!current()) return;
       if (type === 'ERROR') {
         if (object.code === 410) expired = true;
         this.controller?.abort();
@@ -127,7 +132,7 @@ export class PodWatcher {
       const rv = object.metadata?.resourceVersion;
       if (rv) this.resourceVersion = rv;
       const name = object.metadata?.name;
-      if (type === 'BOOKMARK' || !name) return;
+      if (type === 'BOOKMARK' || !name || !inScope(object, this.opts.api.scope)) return;
       if (type === 'DELETED') {
         this.pods.delete(name);
         this.notify(name, null);
@@ -137,7 +142,8 @@ export class PodWatcher {
       }
     };
     const onDone = (err: unknown) => {
-      if (this.closed) return;
+      if (!current()) return;
+      this.generation += 1;
       const gone = expired || (err as { statusCode?: number } | null)?.statusCode === 410;
       if (err && !gone && !isAbort(err)) {
         this.failures += 1;
@@ -148,10 +154,25 @@ export class PodWatcher {
       }
       this.scheduleRestart(gone);
     };
+    // client-node 1.4 cannot abort a watch whose response never starts (it returns its controller
+    // only then): give up on it after the API timeout and ignore it if it answers later.
+    const opening = new Watch(this.opts.kubeConfig).watch(path, query, onEvent, onDone);
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), this.opts.api.timeoutMs); });
     try {
-      this.controller = await new Watch(this.opts.kubeConfig).watch(path, query, onEvent, onDone);
+      const controller = await Promise.race([opening, gaveUp]);
+      if (controller === null) {
+        onDone(new ApiTimeoutError('open pod watch', this.opts.api.timeoutMs));
+        opening.then((late) => late.abort(), () => undefined);
+      } else if (current()) {
+        this.controller = controller;
+      } else {
+        controller.abort();
+      }
     } catch (err) {
       onDone(err);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

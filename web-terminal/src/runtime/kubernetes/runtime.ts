@@ -1,16 +1,19 @@
 // The Kubernetes SessionRuntime: a Pod per session, its terminal over exec, deletion on stop,
 // and reconciliation of pods no live session owns (after our own restart, or a failed delete).
+// Only the holder of the scope's Lease creates, adopts and reconciles pods (lease.ts); another
+// instance of the same scope is on standby: unready, refusing sessions, until it gets the Lease.
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { SandboxError, type RuntimeHealth, type SandboxRecord, type SandboxSpec, type SessionRuntime, type StartProgress, type Terminal } from '../types.ts';
 import type { KubernetesConfig } from './config.ts';
 import { openExecTerminal } from './exec-terminal.ts';
-import { describeApiError, loadKubeConfig, PodApi } from './kube-client.ts';
+import { describeApiError, loadKubeConfig, PodApi, withTimeout } from './kube-client.ts';
+import { LeaseElector, leaseName, newInstanceId } from './lease.ts';
 import { ANNOTATIONS, CONTAINER_NAME, LABELS, podName } from './pod-spec.ts';
 import { podIsAlive } from './pod-status.ts';
 import { PodWatcher } from './pod-watch.ts';
 import { execArgv } from './session-command.ts';
-import { deleteAfterFailedStart, startPod } from './start-pod.ts';
+import { deleteAfterFailedStart, StartDeadline, startPod } from './start-pod.ts';
 
 export interface KubernetesRuntimeOptions {
   config: KubernetesConfig;
@@ -22,7 +25,18 @@ export interface KubernetesRuntimeOptions {
   /** How long stop() waits for the pod to be gone before giving up (reconciliation retries). */
   stopWaitMs?: number;
   watchTimeoutSeconds?: number;
+  /** This instance's Lease holder identity (default: hostname plus a random suffix). */
+  instanceId?: string;
 }
+
+/** What the service does when this instance becomes the active one of its scope. */
+export interface ControllerHandlers {
+  /** Takes over the running session pods (the session manager's adoption). */
+  onActive: () => Promise<void>;
+}
+
+/** Health checks answer within this bound whatever the API does (the readiness probe allows 3 s). */
+const HEALTH_TIMEOUT_MS = 2_000;
 
 export interface ReconcileResult {
   deleted: string[];
@@ -30,8 +44,12 @@ export interface ReconcileResult {
 }
 
 export interface KubernetesRuntime extends SessionRuntime {
-  /** Deletes managed pods that no live session owns, and every Failed/Succeeded pod. */
+  /** Deletes managed pods that no live session owns, and every Failed/Succeeded pod (Lease holder only). */
   reconcile(ownedSessionIds: Iterable<string>): Promise<ReconcileResult>;
+  /** Starts leader election; `onActive` runs each time this instance gets the Lease (awaited the first time). */
+  startController(handlers: ControllerHandlers): Promise<void>;
+  /** This instance's identity, and whether it holds the Lease. */
+  controllerStatus(): { instanceId: string; active: boolean; holder: string | null };
 }
 
 function toRecord(pod: V1Pod): SandboxRecord | null {
@@ -46,6 +64,7 @@ function toRecord(pod: V1Pod): SandboxRecord | null {
     createdAt: date(annotations[ANNOTATIONS.createdAt]) ?? new Date(pod.metadata?.creationTimestamp ?? 0),
     expiresAt: date(annotations[ANNOTATIONS.expiresAt]),
     courseId: annotations[ANNOTATIONS.courseId] ?? null,
+    profile: labels[LABELS.profile] ?? annotations[ANNOTATIONS.profile] ?? 'default',
     alive: podIsAlive(pod),
   };
 }
@@ -62,9 +81,34 @@ function storedCommand(pod: V1Pod): string[] | null {
 export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): KubernetesRuntime {
   const { config, logger } = opts;
   const kubeConfig = opts.kubeConfig ?? loadKubeConfig({ kubeconfigPath: config.KUBECONFIG });
-  const api = new PodApi(kubeConfig, config.K8S_NAMESPACE, config.K8S_API_TIMEOUT_SECONDS * 1000);
+  const api = new PodApi(kubeConfig, config.K8S_NAMESPACE, config.K8S_API_TIMEOUT_SECONDS * 1000, config.K8S_SCOPE);
   const watcher = new PodWatcher({ api, kubeConfig, logger, watchTimeoutSeconds: opts.watchTimeoutSeconds });
-  const deps = { api, watcher, config, logger };
+  const instanceId = opts.instanceId ?? newInstanceId();
+  const lease = `${config.K8S_LEASE_NAMESPACE}/${leaseName(config.K8S_SCOPE)}`;
+  let handlers: ControllerHandlers | null = null;
+  let activation: Promise<void> | null = null;
+  const elector = new LeaseElector({
+    kubeConfig,
+    namespace: config.K8S_LEASE_NAMESPACE,
+    name: leaseName(config.K8S_SCOPE),
+    identity: instanceId,
+    durationSeconds: config.K8S_LEASE_DURATION_SECONDS,
+    renewSeconds: config.K8S_LEASE_RENEW_SECONDS,
+    timeoutMs: config.K8S_API_TIMEOUT_SECONDS * 1000,
+    logger,
+    onStartedLeading: () => {
+      activation = (handlers?.onActive() ?? Promise.resolve()).catch((err: unknown) => {
+        logger.error({ err }, 'taking over the running session pods failed');
+      });
+    },
+    onStoppedLeading: () => undefined,
+  });
+  const deps = { api, watcher, config, logger, instanceId, kubeConfig };
+  const standbyDetail = () => {
+    const { holder, lastError } = elector.status();
+    if (lastError) return `standby: the Lease ${lease} cannot be acquired (${lastError})`;
+    return `standby: ${holder ? `instance ${holder}` : 'another instance'} holds the Lease ${lease} for scope "${config.K8S_SCOPE}"; this instance (${instanceId}) takes over when it is released or expires`;
+  };
 
   const openTerminals = new Set<Terminal>();
   const openTerminal = async (name: string, command: string[], size: { cols: number; rows: number }) => {
@@ -94,12 +138,33 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
   return {
     kind: 'kubernetes',
 
+    async startController(next) {
+      handlers = next;
+      await elector.start();
+      await activation;
+    },
+
+    controllerStatus() {
+      const { leader, holder } = elector.status();
+      return { instanceId, active: leader, holder };
+    },
+
+    unavailableReason() {
+      return elector.isLeader() ? null : 'Another web-terminal instance manages the sessions right now; this one is on standby.';
+    },
+
     async start(spec: SandboxSpec, startOpts: { signal: AbortSignal; onProgress: (p: StartProgress) => void }): Promise<Terminal> {
-      const pod = await startPod(deps, spec, startOpts);
+      if (!elector.isLeader()) throw new SandboxError('standby', standbyDetail());
+      const deadline = new StartDeadline(config.START_TIMEOUT_SECONDS);
+      const pod = await startPod(deps, spec, { ...startOpts, deadline });
       const name = pod.metadata?.name as string;
       try {
         if (startOpts.signal.aborted) throw new SandboxError('aborted', 'session start was cancelled');
-        return await openTerminal(name, spec.command, spec);
+        const opening = openTerminal(name, spec.command, spec);
+        return await deadline.race(opening, () => {
+          opening.then((late) => late.detach(), () => undefined); // an exec that opens after the deadline is let go
+          return new SandboxError('start_timeout', `the terminal of the sandbox did not open within ${config.START_TIMEOUT_SECONDS} s`);
+        });
       } catch (err) {
         await deleteAfterFailedStart(deps, name, null);
         if (err instanceof SandboxError) throw err;
@@ -137,16 +202,21 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
     },
 
     async reconcile(ownedSessionIds) {
+      const result: ReconcileResult = { deleted: [], failed: [] };
+      if (!elector.isLeader()) return result;
       const { pods } = await api.listManaged();
       // Read after listing: a session created while the list was in flight owns its pod too.
       const owned = new Set(ownedSessionIds);
-      const result: ReconcileResult = { deleted: [], failed: [] };
       await Promise.all(pods.map(async (pod) => {
         const name = pod.metadata?.name;
         if (!name || pod.metadata?.deletionTimestamp) return;
         const sessionId = pod.metadata?.labels?.[LABELS.sessionId];
         const finished = pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded';
         if (sessionId && owned.has(sessionId) && !finished) return;
+        // Losing the Lease stops reconciling at once; a pod of another live holder is never ours to delete.
+        const { leader, holder } = elector.status();
+        const creator = pod.metadata?.annotations?.[ANNOTATIONS.instance];
+        if (!leader || (creator && creator !== instanceId && creator === holder)) return;
         try {
           await api.delete(name, config.SANDBOX_DELETE_GRACE_SECONDS);
           result.deleted.push(name);
@@ -160,8 +230,9 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
     },
 
     async health(): Promise<RuntimeHealth> {
+      if (!elector.isLeader()) return { ok: false, message: standbyDetail() };
       try {
-        await watcher.start();
+        await withTimeout(watcher.start(), HEALTH_TIMEOUT_MS, 'pod watch');
       } catch (err) {
         return { ok: false, message: `Kubernetes API not reachable: ${describeApiError(err)}` };
       }
@@ -170,8 +241,9 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
 
     async close() {
       watcher.close();
-      // Our sockets go; the pods (and the programs in them) stay for the next start to adopt.
+      // Our sockets go; the pods (and the programs in them) stay for the next Lease holder to adopt.
       for (const terminal of [...openTerminals]) terminal.detach();
+      await elector.release();
     },
   };
 }

@@ -10,6 +10,8 @@ import type { ExecRecord } from './exec.ts';
 import { FakeKubelet } from './kubelet.ts';
 import { handleRequest, handleUpgrade, type ApiFault, type ApiVerb, type ServerContext } from './server.ts';
 import { PodStore } from './store.ts';
+import { EventStore } from './events.ts';
+import { LeaseStore } from './leases.ts';
 import { makeCertificates } from './tls.ts';
 
 export type { ApiFault, ApiVerb } from './server.ts';
@@ -38,6 +40,10 @@ export interface FakeKubeApiserver {
   kubeConfig(): KubeConfig;
   /** Current pods (all namespaces). */
   pods(): V1Pod[];
+  /** The Leases (coordination.k8s.io/v1) as stored, and every write to them. */
+  leases: LeaseStore;
+  /** Events the fake scheduler and kubelet recorded (tests may add their own). */
+  events: EventStore;
   kubelet: FakeKubelet;
   api: {
     /** The next `verb` request(s) fail as scripted, in order. */
@@ -58,16 +64,21 @@ export interface FakeKubeApiserver {
 
 export async function startFakeKubeApiserver(opts: FakeKubeApiserverOptions = {}): Promise<FakeKubeApiserver> {
   const store = new PodStore();
-  const kubelet = new FakeKubelet(store);
+  const leases = new LeaseStore();
+  const events = new EventStore();
+  const kubelet = new FakeKubelet(store, events);
   const token = opts.token ?? randomBytes(16).toString('hex');
   const ctx: ServerContext = {
     store,
+    leases,
+    events,
     kubelet,
     token,
     execProtocols: opts.execProtocols ?? ['v5.channel.k8s.io', 'v4.channel.k8s.io'],
     execs: [],
     faults: new Map(),
     watches: new Set(),
+    eventWatches: new Set(),
     hung: new Set(),
     requests: [],
     answerPings: true,
@@ -112,6 +123,8 @@ export async function startFakeKubeApiserver(opts: FakeKubeApiserverOptions = {}
       return kc;
     },
     pods: () => store.list(null),
+    leases,
+    events,
     kubelet,
     api: {
       failNext(verb, fault) {
@@ -131,7 +144,7 @@ export async function startFakeKubeApiserver(opts: FakeKubeApiserverOptions = {}
     async close() {
       kubelet.close();
       for (const client of wss.clients) client.terminate();
-      for (const res of [...ctx.hung, ...ctx.watches]) res.socket?.destroy();
+      for (const res of [...ctx.hung, ...ctx.watches, ...ctx.eventWatches]) res.socket?.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

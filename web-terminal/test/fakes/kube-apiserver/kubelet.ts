@@ -1,12 +1,14 @@
 // A scriptable fake kubelet: moves pods through the status transitions a real node produces
-// (scheduled, container creating, running/ready) or through one failure mode, emulates
-// activeDeadlineSeconds and graceful deletion, and keeps one temp folder per pod for execs.
+// (scheduled, container creating, running/ready) or through one failure mode, records the Events the
+// scheduler and kubelet record on the way, emulates activeDeadlineSeconds and graceful deletion, and
+// keeps one temp folder per pod for execs.
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1ContainerStatus, V1Pod, V1PodCondition } from '@kubernetes/client-node';
 import { killPodProcesses } from './processes.ts';
 import type { PodStore } from './store.ts';
+import type { EventStore } from './events.ts';
 
 export type PodBehaviour =
   | { kind: 'normal'; scheduleMs?: number; pullMs?: number; startMs?: number }
@@ -14,7 +16,11 @@ export type PodBehaviour =
   | { kind: 'unschedulable'; message?: string }
   | { kind: 'crash'; exitCode?: number }
   | { kind: 'oom' }
-  | { kind: 'never_ready' };
+  | { kind: 'never_ready' }
+  /** Scheduled, then pulling the image until the test calls `failImagePull` (no timing in the test). */
+  | { kind: 'pulling' }
+  /** Scheduled, then a volume cannot be mounted (FailedMount Events), never ready. */
+  | { kind: 'mount_failed'; message?: string };
 
 interface PodRuntime {
   dir: string;
@@ -38,7 +44,24 @@ export class FakeKubelet {
   /** How long a deleted pod takes to terminate (capped by its grace period). */
   terminationMs = 30;
 
-  constructor(private readonly store: PodStore) {}
+  constructor(private readonly store: PodStore, private readonly events: EventStore) {}
+
+  /** A pod in `pulling`: the pull fails now (ErrImagePull, and the kubelet's Failed Events). */
+  failImagePull(name: string, message = 'rpc error: code = NotFound desc = failed to pull and unpack image: not found'): void {
+    const pod = this.store.get(name);
+    if (!pod) return;
+    const image = pod.spec!.containers[0]!.image ?? '';
+    this.record(name, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`);
+    this.record(name, 'Warning', 'Failed', 'Error: ErrImagePull');
+    this.setStatus(name, (p) => {
+      p.status!.containerStatuses = [this.containerStatus(p, { waiting: { reason: 'ErrImagePull', message: `failed to pull image "${image}": ${message}` } }, false)];
+    });
+  }
+
+  private record(name: string, type: 'Normal' | 'Warning', reason: string, message: string, component = 'kubelet'): void {
+    const pod = this.store.get(name);
+    if (pod && !pod.metadata?.deletionTimestamp) this.events.record(pod, type, reason, message, component);
+  }
 
   /** Behaviour of every pod created from now on (until changed). */
   behave(behaviour: PodBehaviour): void {
@@ -129,6 +152,7 @@ export class FakeKubelet {
   }
 
   private schedule(name: string, rt: PodRuntime): void {
+    this.record(name, 'Normal', 'Scheduled', `Successfully assigned ${this.store.get(name)?.metadata?.namespace}/${name} to fake-node`, 'default-scheduler');
     this.setStatus(name, (p) => {
       p.spec!.nodeName = 'fake-node';
       p.status = {
@@ -159,6 +183,10 @@ export class FakeKubelet {
     for (const kill of [...(rt?.killExecs ?? [])]) kill(exitCode);
   }
 
+  private pulling(name: string): void {
+    this.record(name, 'Normal', 'Pulling', `Pulling image "${this.store.get(name)?.spec?.containers[0]?.image ?? ''}"`);
+  }
+
   private deadlineExceeded(name: string): void {
     this.terminate(name, 'Error', 137, 'DeadlineExceeded', 'Pod was active on the node longer than the specified deadline');
   }
@@ -166,6 +194,8 @@ export class FakeKubelet {
   private run(name: string, rt: PodRuntime, b: PodBehaviour): void {
     switch (b.kind) {
       case 'unschedulable':
+        this.later(rt, 5, () => this.record(name, 'Warning', 'FailedScheduling',
+          b.message ?? '0/1 nodes are available: 1 Insufficient nvidia.com/gpu. preemption: 0/1 nodes are available.', 'default-scheduler'));
         this.later(rt, 5, () => this.setStatus(name, (p) => {
           p.status = {
             phase: 'Pending',
@@ -192,11 +222,33 @@ export class FakeKubelet {
       case 'never_ready':
         this.later(rt, 5, () => this.schedule(name, rt));
         return;
+      case 'pulling':
+        this.later(rt, 5, () => {
+          this.schedule(name, rt);
+          this.pulling(name);
+        });
+        return;
+      case 'mount_failed':
+        this.later(rt, 5, () => {
+          this.schedule(name, rt);
+          this.record(name, 'Warning', 'FailedMount',
+            b.message ?? 'MountVolume.SetUp failed for volume "courses" : persistentvolumeclaim "courses" not found');
+        });
+        return;
       case 'normal': {
         const scheduleMs = b.scheduleMs ?? 5;
         const pullMs = scheduleMs + (b.pullMs ?? 5);
         const startMs = pullMs + (b.startMs ?? 5);
-        this.later(rt, scheduleMs, () => this.schedule(name, rt));
+        this.later(rt, scheduleMs, () => {
+          this.schedule(name, rt);
+          this.pulling(name);
+        });
+        this.later(rt, pullMs, () => {
+          const image = this.store.get(name)?.spec?.containers[0]?.image ?? '';
+          this.record(name, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
+          this.record(name, 'Normal', 'Created', 'Created container sandbox');
+        });
+        this.later(rt, startMs, () => this.record(name, 'Normal', 'Started', 'Started container sandbox'));
         this.later(rt, startMs, () => this.setStatus(name, (p) => {
           p.status = {
             ...p.status,

@@ -1,18 +1,21 @@
 // The fake kube-apiserver's HTTP side: pods create/get/list/delete, watch streams, bearer auth,
-// metav1.Status errors, scripted API faults, and the exec upgrade.
+// metav1.Status errors, scripted API faults, the exec upgrade, Leases, and pod Events.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Lease, V1Pod } from '@kubernetes/client-node';
 import { WebSocketServer } from 'ws';
 import { runExec, type ExecRecord } from './exec.ts';
 import type { FakeKubelet } from './kubelet.ts';
 import { alreadyExists, expired, failure, internalError, invalid, notFound, unauthorized, type StatusBody } from './status.ts';
 import { matchesSelector, type PodStore, type StoredEvent } from './store.ts';
+import type { EventStore } from './events.ts';
+import type { LeaseStore } from './leases.ts';
 
-export type ApiVerb = 'create' | 'get' | 'list' | 'delete' | 'watch';
+export type ApiVerb = 'create' | 'get' | 'list' | 'delete' | 'watch' | 'lease' | 'events';
 export type ApiFault =
-  | { kind: 'status'; code: number }
+  /** Answers with this status (e.g. a quota refusal: 403 Forbidden with the quota's message). */
+  | { kind: 'status'; code: number; reason?: string; message?: string }
   /** Never answers (the request hangs until the client gives up). */
   | { kind: 'hang' }
   /** Stores the object, then never answers: a create that "timed out" yet exists. */
@@ -22,12 +25,16 @@ export type ApiFault =
 
 export interface ServerContext {
   store: PodStore;
+  leases: LeaseStore;
+  events: EventStore;
   kubelet: FakeKubelet;
   token: string;
   execProtocols: string[];
   execs: ExecRecord[];
   faults: Map<ApiVerb, ApiFault[]>;
   watches: Set<ServerResponse>;
+  /** Open event watches (kept apart: `openWatches()` counts pod watches). */
+  eventWatches: Set<ServerResponse>;
   hung: Set<ServerResponse>;
   requests: { method: string; path: string; authorization: string | undefined }[];
   /** The apiserver answers every ping; tests can make it go silent (a dead path). */
@@ -35,6 +42,8 @@ export interface ServerContext {
 }
 
 const POD_PATH = /^\/api\/v1\/namespaces\/([a-z0-9-]+)\/pods(?:\/([a-z0-9.-]+))?(?:\/(exec))?$/;
+const LEASE_PATH = /^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/([a-z0-9-]+)\/leases(?:\/([a-z0-9.-]+))?$/;
+const EVENT_PATH = /^\/api\/v1\/namespaces\/([a-z0-9-]+)\/events$/;
 const MAX_BODY = 1024 * 1024;
 
 function sendJson(res: ServerResponse, code: number, body: unknown): void {
@@ -116,6 +125,10 @@ export async function handleRequest(ctx: ServerContext, req: IncomingMessage, re
   const url = new URL(req.url ?? '/', 'http://fake');
   ctx.requests.push({ method: req.method ?? '', path: url.pathname + url.search, authorization: req.headers.authorization });
   if (!authorized(req, ctx.token)) return sendStatus(res, unauthorized());
+  const lease = url.pathname.match(LEASE_PATH);
+  if (lease) return serveLease(ctx, req, res, lease[1]!, lease[2]);
+  const events = url.pathname.match(EVENT_PATH);
+  if (events) return serveEvents(ctx, req, res, url, events[1]!);
   const match = url.pathname.match(POD_PATH);
   if (!match || match[3]) return sendStatus(res, failure(404, 'NotFound', 'the server could not find the requested resource'));
   const [, namespace = '', name] = match;
@@ -129,7 +142,7 @@ export async function handleRequest(ctx: ServerContext, req: IncomingMessage, re
 
   const fault = takeFault(ctx, verb);
   if (fault?.kind === 'hang') return hang(ctx, res);
-  if (fault?.kind === 'status') return sendStatus(res, fault.code >= 500 ? internalError('etcdserver: request timed out') : failure(fault.code, 'Fault', 'scripted failure'));
+  if (fault?.kind === 'status') return sendStatus(res, faultStatus(fault));
 
   switch (verb) {
     case 'create': {
@@ -164,6 +177,57 @@ export async function handleRequest(ctx: ServerContext, req: IncomingMessage, re
       return sendJson(res, 200, ctx.store.get(name!) ?? pod);
     }
   }
+}
+
+function faultStatus(fault: { code: number; reason?: string; message?: string }): StatusBody {
+  if (fault.code >= 500 && !fault.message) return internalError('etcdserver: request timed out');
+  return failure(fault.code, fault.reason ?? 'Fault', fault.message ?? 'scripted failure');
+}
+
+/** Faults scripted for a verb: a hang never answers; a status answers with it. True when handled. */
+function applyFault(ctx: ServerContext, verb: ApiVerb, res: ServerResponse): boolean {
+  const fault = takeFault(ctx, verb);
+  if (fault?.kind === 'hang') hang(ctx, res);
+  else if (fault?.kind === 'status') sendStatus(res, faultStatus(fault));
+  else return false;
+  return true;
+}
+
+async function serveLease(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, namespace: string, name: string | undefined): Promise<void> {
+  if (applyFault(ctx, 'lease', res)) return;
+  const method = req.method ?? 'GET';
+  const answer = (result: V1Lease | StatusBody, okCode: number) =>
+    ((result as StatusBody).kind === 'Status' ? sendStatus(res, result as StatusBody) : sendJson(res, okCode, result));
+  const body = async () => JSON.parse(await readBody(req)) as V1Lease;
+  try {
+    if (method === 'GET' && name) return answer(ctx.leases.get(namespace, name), 200);
+    if (method === 'POST' && !name) return answer(ctx.leases.create(namespace, await body()), 201);
+    if (method === 'PUT' && name) return answer(ctx.leases.update(namespace, name, await body()), 200);
+  } catch {
+    return sendStatus(res, failure(400, 'BadRequest', 'the request body is not a Lease'));
+  }
+  return sendStatus(res, failure(405, 'MethodNotAllowed', `${method} is not supported`));
+}
+
+function serveEvents(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, url: URL, namespace: string): void {
+  if (req.method !== 'GET') return sendStatus(res, failure(405, 'MethodNotAllowed', `${req.method} is not supported`));
+  if (applyFault(ctx, 'events', res)) return;
+  const fieldSelector = url.searchParams.get('fieldSelector');
+  if (url.searchParams.get('watch') !== 'true') {
+    return sendJson(res, 200, { kind: 'EventList', apiVersion: 'v1', metadata: { resourceVersion: ctx.events.resourceVersion }, items: ctx.events.list(namespace, fieldSelector) });
+  }
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+  res.flushHeaders();
+  const unsubscribe = ctx.events.watch(namespace, fieldSelector, (type, object) => res.write(`${JSON.stringify({ type, object })}\n`));
+  const timeoutSeconds = Number(url.searchParams.get('timeoutSeconds') ?? '1800');
+  const expiry = setTimeout(() => res.end(), Math.max(1, timeoutSeconds) * 1000);
+  ctx.eventWatches.add(res);
+  res.on('close', () => {
+    ctx.eventWatches.delete(res);
+    unsubscribe();
+    clearTimeout(expiry);
+  });
+  req.on('close', () => res.end());
 }
 
 function rejectUpgrade(socket: Duplex, status: StatusBody): void {
