@@ -17,6 +17,7 @@ export const errorCatalog = {
   runtime_unavailable: 503,
   shutting_down: 503,
   internal: 500,
+  host_not_allowed: 421,
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -3,6 +3,7 @@
 // always fine: no foreign page can make a browser send them (port-forwards arrive as `localhost:<port>`).
 import type { RequestHandler } from 'express';
 import { isLoopbackHost } from '../auth/cidr.ts';
+import { ApiError, sendError } from './errors.ts';
 
 export interface HostAllowlist {
   /** True when a request with this Host header may be served. */
@@ -68,6 +69,6 @@ export function hostGuard(hosts: HostAllowlist, opts: { exemptPaths: readonly st
     // Probes (kubelet sends the pod IP as Host) read nothing a rebinding page could use.
     if (exempt.has(req.path) && (req.method === 'GET' || req.method === 'HEAD')) return next();
     if (hosts.allows(req.headers.host)) return next();
-    res.status(HOST_REFUSAL.status).json({ error: { code: HOST_REFUSAL.code, message: HOST_REFUSAL.message } });
+    sendError(res, new ApiError(HOST_REFUSAL.code, HOST_REFUSAL.message));
   };
 }

@@ -137,6 +137,7 @@ describe('inherited file descriptors', () => {
       assert.doesNotMatch(read, /TOP-SECRET-CONTENT/);
       assert.match(read, /Bad file descriptor[\s\S]*status 1/);
       assert.equal((await run(term, 'ls /proc/self/fd | sort -n | tr "\\n" " "')).trim(), '0 1 2 3', 'only stdio (and ls\'s own directory)');
+      assert.match(await run(term, 'echo via-stderr >&2'), /via-stderr/, 'stderr is still the terminal');
       const everyFd = await run(term, 'for p in /proc/[0-9]*; do ls $p/fd 2>/dev/null; done | sort -un | tr "\\n" " "');
       assert.ok(!everyFd.trim().split(' ').includes('200'), `a sandbox process holds fd 200: ${everyFd}`);
     } finally {

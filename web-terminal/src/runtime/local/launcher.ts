@@ -8,7 +8,9 @@ export const SETPRIV = '/usr/bin/setpriv';
 
 // $1: how many cgroup.procs files follow; then the files; then the uid ('' keeps the service's); then the command.
 const SCRIPT = [
-  'for fd in /proc/$$/fd/*; do fd=${fd##*/}; case $fd in 0|1|2) ;; *) eval "exec $fd>&-" ;; esac; done 2>/dev/null',
+  // No redirection on the loop itself: bash would park stderr on a spare fd, which the loop would then close.
+  // The listing's own directory fd is gone by the time it is reached: skip what no longer exists.
+  'for fd in /proc/$$/fd/*; do fd=${fd##*/}; case $fd in 0|1|2) ;; *) if [ -e "/proc/$$/fd/$fd" ]; then eval "exec $fd>&-"; fi ;; esac; done',
   'n=$1; shift',
   'while [ "$n" -gt 0 ]; do',
   '  printf "%s\\n" "$$" > "$1" || { echo "sandbox: cannot join its cgroup $1" >&2; exit 125; }',
