@@ -33,7 +33,7 @@ export async function spawnService(env: Record<string, string>, opts: { extraFds
     const timer = setTimeout(() => {
       child.kill('SIGKILL'); // a start that never finishes must not keep the test file alive
       reject(new Error(`service did not start: ${out}`));
-    }, 30_000);
+    }, 90_000); // compiling the service through tsx takes long on a loaded machine
     const check = () => {
       const match = /ready at (http:\/\/\S+)/.exec(out);
       if (match) {
