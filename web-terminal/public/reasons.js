@@ -22,6 +22,8 @@ export const REASONS = Object.freeze({
   deadline_exceeded: 'The session reached its time limit.',
   image_pull_failed: 'The sandbox image could not be loaded on the server.',
   unschedulable: 'The cluster has no room for another session right now.',
+  resume_failed: 'The earlier conversation could not be handed to the new session.',
+  service_restarted: 'The server stopped while the session was running.',
   // Why a new session was refused.
   session_limit: 'All session places are in use right now.',
   user_session_limit: 'You already have as many sessions as you may have at once.',

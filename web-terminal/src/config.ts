@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { boolVar, describeIssues, intVar, listVar, optionalString } from './config/env.ts';
 import { kubernetesConfigShape } from './runtime/kubernetes/config.ts';
 import { authConfigShape } from './auth/config.ts';
+import { historyConfigShape } from './history/config.ts';
 
 export const configShape = {
   HOST: z.string().min(1).default('127.0.0.1').describe('Address to listen on. Binding wider than loopback is an operator decision.'),
@@ -29,6 +30,7 @@ export const configShape = {
   LOCAL_SANDBOX_MAX_PROCS: intVar(256, 8, 100_000).describe('Local mode: process limit inside one sandbox.'),
   ...authConfigShape,
   ...kubernetesConfigShape,
+  ...historyConfigShape,
 };
 
 export const configSchema = z.object(configShape);

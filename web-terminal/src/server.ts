@@ -23,11 +23,13 @@ import { loadCourseCatalog } from './courses/catalog.ts';
 import { createProgressService } from './courses/progress-service.ts';
 import { courseRefs, watchForMarkers } from './courses/session-courses.ts';
 import { openProgressStore } from './db/progress.ts';
+import { openHistory } from './history/index.ts';
 import { createAdminRoutes } from './routes/admin.ts';
 import { createAnswerRoutes } from './routes/answers.ts';
 import { createProgressRoutes } from './routes/progress.ts';
 import { createCourseRoutes } from './routes/stages.ts';
 import { createHealthRoutes } from './routes/health.ts';
+import { createHistoryRoutes } from './routes/history.ts';
 import { createSessionRoutes } from './routes/sessions.ts';
 import { createLocalRuntime } from './runtime/local/local-runtime.ts';
 import type { SessionRuntime } from './runtime/types.ts';
@@ -73,6 +75,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const catalog = await loadCourseCatalog(config.COURSES_DIR, logger.child({ component: 'courses' }));
   const store = openProgressStore(config.DB_PATH);
   const progress = createProgressService({ catalog, store, logger: logger.child({ component: 'progress' }) });
+  const history = openHistory(config);
 
   let localProxy: LocalProxy | null = null;
   const createRuntime = async (): Promise<SessionRuntime> => {
@@ -103,9 +106,12 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     issueCredential: (claims) => issueSessionCredential(claims, secret),
     findCourse: courseRefs(catalog, progress),
     allowedProfiles: ['default'],
+    findConversation: (userId, sessionId) => history.findConversation(userId, sessionId),
   });
+  history.start({ manager, runtime, logger: logger.child({ component: 'history' }) });
   manager.onSessionCreated((session) => watchForMarkers(session, progress, logger.child({ component: 'markers' })));
   if (runtime.kind === 'kubernetes') await manager.adoptRunningSandboxes();
+  history.closeUnfinished(manager.listAll().map((s) => s.id));
   manager.startReaper();
 
   let shuttingDown = false;
@@ -124,6 +130,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   app.use('/api', express.json({ limit: '16kb' }), identityMiddleware(auth.authenticator));
   app.use(createSessionRoutes({ manager, wsUrlFor: (session, req) => auth.wsUrlFor(getIdentity(req), session.id) }));
   app.use(createAdminRoutes({ manager }));
+  app.use(createHistoryRoutes({ store: history.store, progress: store, manager }));
   app.use(createCourseRoutes({ catalog }));
   app.use(createProgressRoutes({ catalog, store }));
   app.use(createAnswerRoutes({
@@ -175,6 +182,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
         bridge.close();
         await runtime.close();
         await localProxy?.close();
+        history.close();
         store.close();
         server.closeAllConnections();
       })();

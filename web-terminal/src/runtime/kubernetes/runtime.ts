@@ -11,6 +11,7 @@ import { podIsAlive } from './pod-status.ts';
 import { PodWatcher } from './pod-watch.ts';
 import { execArgv } from './session-command.ts';
 import { deleteAfterFailedStart, startPod } from './start-pod.ts';
+import { readPodTranscript, writePodResumeFile } from './transcript-exec.ts';
 
 export interface KubernetesRuntimeOptions {
   config: KubernetesConfig;
@@ -67,6 +68,7 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
   const deps = { api, watcher, config, logger };
 
   const openTerminals = new Set<Terminal>();
+  const target = (sessionId: string) => ({ kubeConfig, namespace: config.K8S_NAMESPACE, podName: podName(sessionId), container: CONTAINER_NAME });
   const openTerminal = async (name: string, command: string[], size: { cols: number; rows: number }) => {
     const terminal = await openExecTerminal({
       kubeConfig,
@@ -99,6 +101,11 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
       const name = pod.metadata?.name as string;
       try {
         if (startOpts.signal.aborted) throw new SandboxError('aborted', 'session start was cancelled');
+        if (spec.resume) {
+          await writePodResumeFile(target(spec.sessionId), spec.resume.content).catch((err: unknown) => {
+            throw new SandboxError('resume_failed', 'could not hand the earlier conversation to the sandbox', { cause: err });
+          });
+        }
         return await openTerminal(name, spec.command, spec);
       } catch (err) {
         await deleteAfterFailedStart(deps, name, null);
@@ -158,6 +165,8 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
       if (result.deleted.length > 0) logger.info({ pods: result.deleted }, 'reconciliation deleted session pods');
       return result;
     },
+
+    readTranscript: (sessionId, maxBytes) => readPodTranscript(target(sessionId), maxBytes),
 
     async health(): Promise<RuntimeHealth> {
       try {

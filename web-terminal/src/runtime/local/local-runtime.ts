@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { SandboxError } from '../types.ts';
 import type { SandboxRecord, SandboxSpec, SessionRuntime, Terminal } from '../types.ts';
 import { buildBwrapArgs, sandboxEnv } from './bwrap-args.ts';
+import { closeSync } from 'node:fs';
+import { openSandboxHome, readNewestTranscript, writeResumeFile } from './sandbox-home.ts';
 import { checkBwrap } from './bwrap-check.ts';
 import type { BwrapStatus } from './bwrap-check.ts';
 import { prepareHostFiles, systemLinks } from './host-files.ts';
@@ -33,6 +35,13 @@ interface LocalSandbox {
   releaseUid: () => void;
 }
 
+/** What stays of a sandbox until `stop`: its open home (readable after the program exited) and resume file. */
+interface SandboxLeftovers {
+  homeFd: number | null;
+  initPid: number | null;
+  disposeResumeFile: () => void;
+}
+
 const UNSANDBOXED_BANNER = '\r\n\x1b[1;41;97m WARNING: this session is NOT sandboxed (ALLOW_UNSANDBOXED=true): it runs with the service\'s own rights. \x1b[0m\r\n\r\n';
 const KILL_GRACE_MS = 500;
 const STOP_TIMEOUT_MS = 5000;
@@ -48,11 +57,29 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
   const runningAsRoot = process.getuid?.() === 0;
   const uids = new UidPool(opts.uidBase ?? 200_000, 10_000);
   const sandboxes = new Map<string, LocalSandbox>();
+  const leftovers = new Map<string, SandboxLeftovers>();
+  const releaseLeftovers = (sessionId: string) => {
+    const left = leftovers.get(sessionId);
+    leftovers.delete(sessionId);
+    if (left?.homeFd != null) closeSync(left.homeFd);
+    left?.disposeResumeFile();
+  };
+  /** The sandbox's home, opened once its init exists (bubblewrap has mounted it by the first output). */
+  const homeOf = (sessionId: string): number | null => {
+    const left = leftovers.get(sessionId);
+    const pty = sandboxes.get(sessionId)?.pty;
+    if (!left || !bwrap.available) return null;
+    if (left.homeFd === null && pty) {
+      left.initPid ??= childPids(pty.pid)[0] ?? null;
+      if (left.initPid !== null) left.homeFd = openSandboxHome(left.initPid);
+    }
+    return left.homeFd;
+  };
 
   const unavailableReason = (): string | null =>
     bwrap.available || opts.allowUnsandboxed ? null : `cannot start a sandbox: ${bwrap.problem ?? 'bubblewrap unavailable'}`;
 
-  function argvFor(spec: SandboxSpec): { file: string; args: string[]; env: Record<string, string>; banner?: string } {
+  function argvFor(spec: SandboxSpec, resumeFile: string | null): { file: string; args: string[]; env: Record<string, string>; banner?: string } {
     // Unsandboxed, there is no forwarder: never point the CLI at whatever listens on the host's loopback.
     const env = sandboxEnv({ sessionId: spec.sessionId, credential: spec.credential, proxyAvailable: bwrap.available && opts.proxySocket !== null, extra: spec.env });
     const rlimits = ['--as=' + opts.memoryMb * 1024 * 1024, '--core=0', '--nofile=4096'];
@@ -66,6 +93,7 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
       files: { ...hostFiles.files, proxySocket: opts.proxySocket },
       workspaceDir: spec.course?.contentDir ?? null,
       sessionId: spec.sessionId,
+      resumeFile,
       command: spec.command,
       tmpSizeBytes: 512 * 1024 * 1024,
       homeSizeBytes: 512 * 1024 * 1024,
@@ -81,8 +109,9 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
       const unavailable = unavailableReason();
       if (unavailable) throw new SandboxError('sandbox_unavailable', unavailable);
       if (signal.aborted) throw new SandboxError('aborted', 'session start was cancelled');
-      const { file, args, env, banner } = argvFor(spec);
       const uid = runningAsRoot && bwrap.available ? uids.acquire() : null;
+      const resume = spec.resume && bwrap.available ? writeResumeFile(spec.resume.content, uid?.value ?? null) : null;
+      const { file, args, env, banner } = argvFor(spec, resume?.path ?? null);
       let pty: IPty;
       try {
         pty = spawn(file, args, {
@@ -96,11 +125,17 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
         });
       } catch (err) {
         uid?.release();
+        resume?.dispose();
         throw new SandboxError('spawn_failed', 'could not start the sandbox process', { cause: err });
       }
       const exited = new Promise<void>((resolveExit) => pty.onExit(() => resolveExit()));
       const sandbox: LocalSandbox = { spec, pty, exited, releaseUid: () => uid?.release() };
       sandboxes.set(spec.sessionId, sandbox);
+      leftovers.set(spec.sessionId, { homeFd: null, initPid: null, disposeResumeFile: () => resume?.dispose() });
+      const firstOutput = pty.onData(() => {
+        firstOutput.dispose();
+        homeOf(spec.sessionId);
+      });
       void exited.then(() => {
         if (sandboxes.get(spec.sessionId) === sandbox) sandboxes.delete(spec.sessionId);
         sandbox.releaseUid();
@@ -116,8 +151,13 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
 
     async stop(sessionId): Promise<void> {
       const sandbox = sandboxes.get(sessionId);
-      if (!sandbox) return;
-      await terminate(sandbox);
+      if (sandbox) await terminate(sandbox);
+      releaseLeftovers(sessionId);
+    },
+
+    async readTranscript(sessionId, maxBytes) {
+      const home = homeOf(sessionId);
+      return home === null ? null : readNewestTranscript(home, maxBytes);
     },
 
     async list(): Promise<SandboxRecord[]> {
@@ -141,6 +181,7 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
 
     async close() {
       await Promise.all([...sandboxes.values()].map(terminate));
+      for (const sessionId of [...leftovers.keys()]) releaseLeftovers(sessionId);
       hostFiles.dispose();
     },
   };
