@@ -30,6 +30,8 @@ export function recordSessionHistory(opts: RecorderOptions): { close(): void } {
   const { manager, runtime, store, logger } = opts;
   const now = opts.now ?? (() => new Date());
   const tracked = new Map<string, Tracked>();
+  /** Sessions between their ending and ended notifications. */
+  const lastState = new Map<string, Tracked>();
 
   const capture = async (session: Session, t: Tracked): Promise<void> => {
     if (!runtime.readTranscript) return;
@@ -73,8 +75,16 @@ export function recordSessionHistory(opts: RecorderOptions): { close(): void } {
     tracked.delete(session.id);
     if (t) {
       if (t.timer) clearInterval(t.timer);
+      lastState.set(session.id, t);
       await queueCapture(session, t);
     }
+  });
+
+  // After the sandbox stopped: what the program wrote as it was hung up (where the runtime still sees it).
+  manager.onSessionEnded(async (session) => {
+    const t = lastState.get(session.id);
+    lastState.delete(session.id);
+    if (t) await queueCapture(session, t);
     try {
       store.recordEnd({ sessionId: session.id, endedAt: now(), state: session.state === 'failed' ? 'failed' : 'ended', reason: session.reason ?? 'ended' });
     } catch (err) {
@@ -86,6 +96,7 @@ export function recordSessionHistory(opts: RecorderOptions): { close(): void } {
     close() {
       for (const t of tracked.values()) if (t.timer) clearInterval(t.timer);
       tracked.clear();
+      lastState.clear();
     },
   };
 }

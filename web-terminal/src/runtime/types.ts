@@ -121,8 +121,9 @@ export interface SessionRuntime {
   reconcile?(ownedSessionIds: Iterable<string>): Promise<{ deleted: string[]; failed: string[] }>;
   /**
    * The newest Claude Code transcript in a session's sandbox home (at most `maxBytes` of it), or null when
-   * there is none or it cannot be read. May be called while the sandbox runs and once more after its
-   * program exited, until `stop`; never throws.
+   * there is none or it cannot be read. May be called while the sandbox runs, after its program exited,
+   * and once right after `stop` (a runtime that can still see the stopped sandbox's files answers, e.g.
+   * with what the program wrote as it was hung up; others answer null). Never throws.
    */
   readTranscript?(sessionId: string, maxBytes: number): Promise<ConversationTranscript | null>;
 }

@@ -58,6 +58,7 @@ export class SessionManager {
   private readonly ending = new Map<string, Promise<void>>();
   private readonly createdListeners: Array<(session: Session) => void> = [];
   private readonly endingListeners: Array<(session: Session) => Promise<void> | void> = [];
+  private readonly endedListeners: Array<(session: Session) => Promise<void> | void> = [];
   private readonly admission: Admission;
   private readonly now: () => number;
   private reaper: NodeJS.Timeout | null = null;
@@ -83,6 +84,11 @@ export class SessionManager {
    */
   onSessionEnding(listener: (session: Session) => Promise<void> | void): void {
     this.endingListeners.push(listener);
+  }
+
+  /** Like onSessionEnding, but after the sandbox was stopped (e.g. what the program wrote as it exited). */
+  onSessionEnded(listener: (session: Session) => Promise<void> | void): void {
+    this.endedListeners.push(listener);
   }
 
   /** Admits and starts a session. Returns at once in state `starting`; progress reaches the viewer. */
@@ -185,12 +191,13 @@ export class SessionManager {
   private async endSession(session: Session, reason: string, state: 'ended' | 'failed', exitCode: number | null): Promise<void> {
     const finished = session.finish(state, reason, exitCode);
     this.startAborts.get(session.id)?.abort();
-    if (finished) await this.notifyEnding(session);
+    if (finished) await this.notify(this.endingListeners, session);
     try {
       await this.opts.runtime.stop(session.id);
     } catch (err) {
       this.opts.logger.warn({ err, sessionId: session.id }, 'sandbox stop failed; reconciliation will retry');
     }
+    if (finished) await this.notify(this.endedListeners, session);
     this.releases.get(session.id)?.();
     this.releases.delete(session.id);
     this.opts.metrics.activeSessions.set(this.admission.active);
@@ -201,12 +208,12 @@ export class SessionManager {
     }, 10 * 60_000).unref();
   }
 
-  private async notifyEnding(session: Session): Promise<void> {
+  private async notify(listenerList: Array<(session: Session) => Promise<void> | void>, session: Session): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolveTimeout) => {
       timer = setTimeout(resolveTimeout, ENDING_LISTENERS_TIMEOUT_MS);
     });
-    const listeners = Promise.all(this.endingListeners.map(async (listener) => {
+    const listeners = Promise.all(listenerList.map(async (listener) => {
       try {
         await listener(session);
       } catch (err) {

@@ -39,12 +39,16 @@ interface LocalSandbox {
 interface SandboxLeftovers {
   homeFd: number | null;
   initPid: number | null;
+  /** Stopped: the next transcript read is the last. */
+  stopped: boolean;
   disposeResumeFile: () => void;
 }
 
 const UNSANDBOXED_BANNER = '\r\n\x1b[1;41;97m WARNING: this session is NOT sandboxed (ALLOW_UNSANDBOXED=true): it runs with the service\'s own rights. \x1b[0m\r\n\r\n';
 const KILL_GRACE_MS = 500;
 const STOP_TIMEOUT_MS = 5000;
+/** How long a stopped sandbox's home stays open for the last transcript read. */
+const LAST_READ_WINDOW_MS = 30_000;
 
 export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<SessionRuntime> {
   const bwrap = opts.bwrapStatus ?? (await checkBwrap());
@@ -131,7 +135,7 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
       const exited = new Promise<void>((resolveExit) => pty.onExit(() => resolveExit()));
       const sandbox: LocalSandbox = { spec, pty, exited, releaseUid: () => uid?.release() };
       sandboxes.set(spec.sessionId, sandbox);
-      leftovers.set(spec.sessionId, { homeFd: null, initPid: null, disposeResumeFile: () => resume?.dispose() });
+      leftovers.set(spec.sessionId, { homeFd: null, initPid: null, stopped: false, disposeResumeFile: () => resume?.dispose() });
       const firstOutput = pty.onData(() => {
         firstOutput.dispose();
         homeOf(spec.sessionId);
@@ -152,12 +156,21 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
     async stop(sessionId): Promise<void> {
       const sandbox = sandboxes.get(sessionId);
       if (sandbox) await terminate(sandbox);
-      releaseLeftovers(sessionId);
+      // The home stays readable for one last read of what the program wrote as it was hung up.
+      const left = leftovers.get(sessionId);
+      if (left && !left.stopped) {
+        left.stopped = true;
+        setTimeout(() => {
+          if (leftovers.get(sessionId) === left) releaseLeftovers(sessionId);
+        }, LAST_READ_WINDOW_MS).unref();
+      }
     },
 
     async readTranscript(sessionId, maxBytes) {
       const home = homeOf(sessionId);
-      return home === null ? null : readNewestTranscript(home, maxBytes);
+      const transcript = home === null ? null : readNewestTranscript(home, maxBytes);
+      if (leftovers.get(sessionId)?.stopped) releaseLeftovers(sessionId);
+      return transcript;
     },
 
     async list(): Promise<SandboxRecord[]> {
