@@ -4,6 +4,7 @@ import { FitAddon } from '/vendor/addon-fit/addon-fit.mjs';
 import { WebLinksAddon } from '/vendor/addon-web-links/addon-web-links.mjs';
 import { adoptEmbeddedToken, fetchJson } from './api.js';
 import { connectTerminal } from './connection.js';
+import { mountHistory } from './history.js';
 
 adoptEmbeddedToken();
 
@@ -66,6 +67,7 @@ function onStatus(kind, detail) {
 }
 
 async function refreshSessions() {
+  historyPanel?.refresh();
   try {
     const { sessions } = await fetchJson('/api/sessions');
     ui.sessions.replaceChildren();
@@ -180,6 +182,7 @@ async function loadCourses() {
   }
 }
 
+const historyPanel = mountHistory(document.querySelector('.sidebar'), { onContinue: (session) => attachTo(session, session.wsUrl) });
 setStatus('idle', 'No session. Click New Session to start one.');
 loadCourses();
 refreshSessions();
