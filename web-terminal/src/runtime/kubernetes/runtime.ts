@@ -166,7 +166,12 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
       return result;
     },
 
-    readTranscript: (sessionId, maxBytes) => readPodTranscript(target(sessionId), maxBytes),
+    async readTranscript(sessionId, maxBytes) {
+      // A pod the watch knows to be gone or going has nothing left to read (e.g. after stop).
+      const pod = watcher.get(podName(sessionId));
+      if (!pod || !podIsAlive(pod)) return null;
+      return readPodTranscript(target(sessionId), maxBytes);
+    },
 
     async health(): Promise<RuntimeHealth> {
       try {
