@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { createKubernetesRuntime } from '../../src/runtime/kubernetes/runtime.ts';
@@ -98,5 +99,29 @@ describe('saved conversations with the kubernetes runtime (fake kube-apiserver)'
     assert.match(screen, /and then\?/);
     assert.equal((await api(service, 'DELETE', `/api/sessions/${String(resumed.body.id)}`)).status, 204);
     await term2.closed;
+  });
+
+  it('keeps the last saved copy when the pod is deleted behind the service\'s back', async () => {
+    const created = await api(service, 'POST', '/api/sessions', {});
+    const id = String(created.body.id);
+    const term = await openTerminal(wsUrl(service.url, created.body.wsUrl as string));
+    await term.waitFor('transcript-written', 30_000);
+    const deadline = Date.now() + 20_000;
+    while ((await markdownOf(service, id)).status !== 200) {
+      assert.ok(Date.now() < deadline, 'the running session\'s conversation was saved');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await fake.kubeConfig().makeApiClient(CoreV1Api).deleteNamespacedPod({ name: `claudecode-session-${id}`, namespace: 'claudecode-sandboxes', gracePeriodSeconds: 0 });
+    await term.closed;
+    for (;;) {
+      const entry = ((await api(service, 'GET', '/api/history')).body.sessions as Array<Record<string, unknown>>).find((s) => s.id === id);
+      if (entry && entry.active === false) {
+        assert.equal(entry.canContinue, true);
+        break;
+      }
+      assert.ok(Date.now() < deadline + 20_000, 'the session ended');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.match((await markdownOf(service, id)).text, /KUBE-ANSWER-1/);
   });
 });
