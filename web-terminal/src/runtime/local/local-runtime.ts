@@ -1,18 +1,18 @@
 // The embedded default runtime: each session is a process tree in a bubblewrap sandbox on a pty.
 // Sandboxes cannot outlive the service (--die-with-parent, and shutdown stops them all).
+import { closeSync } from 'node:fs';
 import { spawn } from '@lydell/node-pty';
 import type { IPty } from '@lydell/node-pty';
 import type { Logger } from 'pino';
 import { SandboxError } from '../types.ts';
 import type { SandboxRecord, SandboxSpec, SessionRuntime, Terminal } from '../types.ts';
 import { buildBwrapArgs, sandboxEnv } from './bwrap-args.ts';
-import { closeSync } from 'node:fs';
-import { openSandboxHome, readNewestTranscript, writeResumeFile } from './sandbox-home.ts';
 import { checkBwrap } from './bwrap-check.ts';
 import type { BwrapStatus } from './bwrap-check.ts';
 import { prepareHostFiles, systemLinks } from './host-files.ts';
 import { childPids, isAlive, kill } from './process-tree.ts';
 import { ptyTerminal } from './pty-terminal.ts';
+import { openSandboxHome, readNewestTranscript, writeResumeFile } from './sandbox-home.ts';
 import { UidPool } from './uid-pool.ts';
 
 export interface LocalRuntimeOptions {
