@@ -58,8 +58,10 @@ if [ -n "${CLAUDECODE_PROXY_SOCKET:-}" ]; then
   done
 fi
 
+if [ -d "$workdir" ]; then cd "$workdir"; fi
+
 # Continuing an earlier conversation: the runtime left its transcript in the temp folder; Claude Code
-# finds it under ~/.claude/projects/<working directory, every other character as "-">/<uuid>.jsonl.
+# finds it under ~/.claude/projects/<its working directory, every other character as "-">/<uuid>.jsonl.
 resume_file="${TMPDIR:-/tmp}/claudecode-resume.jsonl"
 if [ -n "${CLAUDECODE_RESUME_SESSION:-}" ] && [ -f "$resume_file" ]; then
   case "$CLAUDECODE_RESUME_SESSION" in
@@ -68,9 +70,8 @@ if [ -n "${CLAUDECODE_RESUME_SESSION:-}" ] && [ -f "$resume_file" ]; then
       exit 65
       ;;
   esac
-  project="$HOME/.claude/projects/$(printf '%s' "$workdir" | tr -c 'A-Za-z0-9' '-')"
+  project="$HOME/.claude/projects/$(printf '%s' "$(pwd -P)" | tr -c 'A-Za-z0-9' '-')"
   (umask 077 && mkdir -p "$project" && cp "$resume_file" "$project/$CLAUDECODE_RESUME_SESSION.jsonl")
 fi
 
-if [ -d "$workdir" ]; then cd "$workdir"; fi
 exec "$@"

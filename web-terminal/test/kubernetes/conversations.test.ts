@@ -21,7 +21,7 @@ const CONVERSATION = '0f1e2d3c-4b5a-4697-8877-665544332211';
 // A stand-in for Claude Code: a new session writes a transcript where Claude Code would; a resumed one
 // prints the transcript it finds where Claude Code would look for it.
 const PROGRAM = [
-  'p="$HOME/.claude/projects/-workspace"',
+  'p="$HOME/.claude/projects/$(printf \'%s\' "$(pwd -P)" | tr -c \'A-Za-z0-9\' \'-\')"',
   'if [ -n "${CLAUDECODE_RESUME_SESSION:-}" ]; then',
   '  echo "resumed=$CLAUDECODE_RESUME_SESSION"; cat "$p/$CLAUDECODE_RESUME_SESSION.jsonl"; echo "end-of-resumed"',
   'else',
@@ -74,7 +74,7 @@ describe('saved conversations with the kubernetes runtime (fake kube-apiserver)'
       await new Promise((r) => setTimeout(r, 200));
     }
     // A change in the pod is picked up by the save at the end.
-    term.type(`printf '%s\\n' '{"type":"user","message":{"role":"user","content":"and then?"}}' >> "$HOME/.claude/projects/-workspace/${CONVERSATION}.jsonl"; echo appended-$((40+2))\n`);
+    term.type(`printf '%s\\n' '{"type":"user","message":{"role":"user","content":"and then?"}}' >> "$(ls -d "$HOME"/.claude/projects/*/)${CONVERSATION}.jsonl"; echo appended-$((40+2))\n`);
     await term.waitFor('appended-42');
     assert.equal((await api(service, 'DELETE', `/api/sessions/${id}`)).status, 204);
     await term.closed;
