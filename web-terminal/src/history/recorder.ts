@@ -18,8 +18,15 @@ export interface RecorderOptions {
   now?: () => Date;
 }
 
+/**
+ * Claude Code writes a turn to its transcript about a second after showing it: the save at the end waits
+ * until the terminal has been quiet this long (at most this long), so ending right after an answer keeps it.
+ */
+const SETTLE_MS = 2000;
+
 interface Tracked {
   dirty: boolean;
+  lastOutputAt: number;
   timer: NodeJS.Timeout | null;
   lastDigest: string | null;
   /** The capture in flight, if any: captures of one session never overlap. */
@@ -59,10 +66,11 @@ export function recordSessionHistory(opts: RecorderOptions): { close(): void } {
       logger.warn({ err, sessionId: session.id }, 'recording the session in the history failed');
     }
     if (!runtime.readTranscript) return;
-    const t: Tracked = { dirty: false, timer: null, lastDigest: null, saving: Promise.resolve() };
+    const t: Tracked = { dirty: false, lastOutputAt: 0, timer: null, lastDigest: null, saving: Promise.resolve() };
     tracked.set(session.id, t);
     session.onOutput(() => {
       t.dirty = true;
+      t.lastOutputAt = Date.now();
     });
     t.timer = setInterval(() => {
       if (t.dirty && session.state === 'running') void queueCapture(session, t);
@@ -76,6 +84,8 @@ export function recordSessionHistory(opts: RecorderOptions): { close(): void } {
     if (t) {
       if (t.timer) clearInterval(t.timer);
       lastState.set(session.id, t);
+      const settle = Math.min(SETTLE_MS, t.lastOutputAt + SETTLE_MS - Date.now());
+      if (settle > 0) await new Promise((resolveSettle) => setTimeout(resolveSettle, settle));
       await queueCapture(session, t);
     }
   });

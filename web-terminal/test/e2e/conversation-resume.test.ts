@@ -47,16 +47,6 @@ describe('conversations that outlive the sandbox (local runtime, real CLI, fake 
     alice = as(service, bearer(await mintToken('alice')));
     bob = as(service, bearer(await mintToken('bob')));
   });
-  /** Polls the Markdown export until it contains `text` (bounded). */
-  async function savedConversationContains(sessionId: string, text: string, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const res = await alice('GET', `/api/conversations/${sessionId}/markdown`);
-      if (res.status === 200 && String(res.body).includes(text)) return;
-      if (Date.now() > deadline) throw new Error(`the saved conversation of ${sessionId} never contained ${text} (last: ${res.status})`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
   after(async () => {
     await service?.close();
     await fake?.close();
@@ -71,8 +61,6 @@ describe('conversations that outlive the sandbox (local runtime, real CLI, fake 
       await waitForText(term, READY, 60_000);
       await submit(term, 'first question about bananas [[text:BANANA-REPLY-ONE]]', /BANANA-REPLY-ONE\]\]/);
       await waitForText(term, /BANANA-REPLY-ONE(?!\]\])/, 60_000);
-      // Saved while the session runs (Claude Code writes a turn to its transcript a moment after showing it).
-      await savedConversationContains(first, 'BANANA-REPLY-ONE');
     } finally {
       await term.close();
     }
@@ -126,7 +114,6 @@ describe('conversations that outlive the sandbox (local runtime, real CLI, fake 
       await waitForText(term, READY, 60_000);
       await submit(term, 'second question [[text:SECOND-REPLY-TWO]]', /SECOND-REPLY-TWO\]\]/);
       await waitForText(term, /SECOND-REPLY-TWO(?!\]\])/, 60_000);
-      await savedConversationContains(String(created.body.id), 'SECOND-REPLY-TWO');
     } finally {
       await term.close();
     }
