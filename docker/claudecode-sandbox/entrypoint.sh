@@ -59,4 +59,19 @@ if [ -n "${CLAUDECODE_PROXY_SOCKET:-}" ]; then
 fi
 
 if [ -d "$workdir" ]; then cd "$workdir"; fi
+
+# Continuing an earlier conversation: the runtime left its transcript in the temp folder; Claude Code
+# finds it under ~/.claude/projects/<its working directory, every other character as "-">/<uuid>.jsonl.
+resume_file="${TMPDIR:-/tmp}/claudecode-resume.jsonl"
+if [ -n "${CLAUDECODE_RESUME_SESSION:-}" ] && [ -f "$resume_file" ]; then
+  case "$CLAUDECODE_RESUME_SESSION" in
+    *[!0-9a-f-]*)
+      echo "sandbox-entrypoint: CLAUDECODE_RESUME_SESSION is not a conversation id" >&2
+      exit 65
+      ;;
+  esac
+  project="$HOME/.claude/projects/$(printf '%s' "$(pwd -P)" | tr -c 'A-Za-z0-9' '-')"
+  (umask 077 && mkdir -p "$project" && cp "$resume_file" "$project/$CLAUDECODE_RESUME_SESSION.jsonl")
+fi
+
 exec "$@"

@@ -50,3 +50,15 @@ export async function fetchJson(path, { method = 'GET', body } = {}) {
   }
   return data;
 }
+
+/** A non-JSON download (e.g. a conversation as Markdown) with the same credentials as fetchJson. */
+export async function fetchBlob(path) {
+  const renewed = typeof globalThis.CLAUDECODE_TOKEN === 'string' && globalThis.CLAUDECODE_TOKEN ? { authorization: `Bearer ${globalThis.CLAUDECODE_TOKEN}` } : {};
+  const res = await fetch(path, { headers: { ...auth.headers, ...renewed }, credentials: 'same-origin' });
+  if (!res.ok) {
+    const data = await res.json().catch(() => null);
+    const err = data && data.error ? data.error : { code: `http_${res.status}`, message: res.statusText || 'request failed' };
+    throw new ApiRequestError(res.status, err.code, err.message, res.headers.get('retry-after'));
+  }
+  return res.blob();
+}

@@ -4,6 +4,7 @@
 import { adoptEmbeddedToken, fetchJson } from './api.js';
 import { connectTerminal } from './connection.js';
 import { mountCoursePicker } from './course-picker.js';
+import { mountHistory } from './history.js';
 import { CloseCode } from './protocol.js';
 import { describeReason, describeState, REASONS } from './reasons.js';
 import { renderSessions } from './sessions-list.js';
@@ -73,6 +74,7 @@ function showSessionView() {
 }
 
 async function refreshSessions() {
+  for (const panel of historyPanels) void panel.refresh();
   try {
     state.sessions = (await fetchJson('/api/sessions')).sessions;
   } catch {
@@ -270,5 +272,8 @@ async function boot() {
   if (pick) await resume(pick);
   else showStartView();
 }
+
+// Past sessions, on the start page and in the side panel: continue a conversation, download or delete it.
+const historyPanels = [$('start-view'), $('panel-sessions')].map((container) => mountHistory(container, { onContinue: (session) => open(session, session.wsUrl) }));
 
 void boot();

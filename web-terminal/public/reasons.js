@@ -22,6 +22,8 @@ export const REASONS = Object.freeze({
   deadline_exceeded: 'The session reached its time limit.',
   image_pull_failed: 'The sandbox image could not be loaded on the server.',
   unschedulable: 'The cluster has no room for another session right now.',
+  resume_failed: 'The earlier conversation could not be handed to the new session.',
+  service_restarted: 'The server stopped while the session was running.',
   mount_failed: 'A storage volume of the session could not be attached.',
   quota_exceeded: 'The cluster\'s quota for sessions is used up right now.',
   cluster_unresponsive: 'The cluster did not answer in time to start the session.',

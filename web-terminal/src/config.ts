@@ -8,6 +8,7 @@ import { authConfigShape } from './auth/config.ts';
 import { authConfigProblems } from './auth/safety.ts';
 import { ConfigError } from './config/errors.ts';
 import { sharedSecretProblems } from './config/shared-secret.ts';
+import { historyConfigShape } from './history/config.ts';
 
 export const configShape = {
   HOST: z.string().min(1).default('127.0.0.1').describe('Address to listen on. Binding wider than loopback is an operator decision.'),
@@ -43,6 +44,7 @@ export const configShape = {
   API_PROXY_CONTROL_URL: optionalString().pipe(z.url({ protocol: /^https?$/ }).optional()).describe('Kubernetes: the api-proxy\'s internal port (its METRICS_PORT), e.g. `http://api-proxy-internal.claudecode-system.svc.cluster.local:9090`. The service pushes its live sessions there every second, signed with the shared secret; the api-proxy refuses the credential of any session no fresh push lists. Unset: no push, so the api-proxy refuses every session credential.'),
   ...authConfigShape,
   ...kubernetesConfigShape,
+  ...historyConfigShape,
 };
 
 export const configSchema = z.object(configShape);

@@ -3,8 +3,12 @@ import { existsSync } from 'node:fs';
 import type { RuntimeKind } from './runtime/types.ts';
 import { findClaudeBinary } from './runtime/local/host-files.ts';
 
-/** Claude Code, with the course's first prompt when the session has one (an env var keeps it unquoted-safe). */
-export const CLAUDE_COMMAND_LINE = 'exec claude ${CLAUDECODE_INITIAL_PROMPT:+"$CLAUDECODE_INITIAL_PROMPT"}';
+/**
+ * Claude Code, continuing an earlier conversation when the session resumes one, with the course's first
+ * prompt when the session has one (env vars keep both unquoted-safe).
+ */
+export const CLAUDE_COMMAND_LINE =
+  'exec claude ${CLAUDECODE_RESUME_SESSION:+--resume "$CLAUDECODE_RESUME_SESSION"} ${CLAUDECODE_INITIAL_PROMPT:+"$CLAUDECODE_INITIAL_PROMPT"}';
 
 export function resolveSessionCommand(configured: string | undefined, runtime: RuntimeKind): string[] {
   if (configured) return ['/bin/sh', '-c', configured];

@@ -26,6 +26,7 @@ import { loadCourseCatalog } from './courses/catalog.ts';
 import { createProgressService } from './courses/progress-service.ts';
 import { courseRefs, watchForMarkers } from './courses/session-courses.ts';
 import { openProgressStore } from './db/progress.ts';
+import { openHistory } from './history/index.ts';
 import { createAdminRoutes } from './routes/admin.ts';
 import { createAnswerRoutes } from './routes/answers.ts';
 import { createProgressRoutes } from './routes/progress.ts';
@@ -34,6 +35,7 @@ import { createHealthRoutes } from './routes/health.ts';
 import { createInfoRoutes } from './routes/info.ts';
 import { startSnapshotPusher } from './proxy-snapshots.ts';
 import type { SnapshotPusher } from './proxy-snapshots.ts';
+import { createHistoryRoutes } from './routes/history.ts';
 import { createSessionRoutes } from './routes/sessions.ts';
 import { createLocalRuntime } from './runtime/local/local-runtime.ts';
 import { allowedProfiles } from './runtime/kubernetes/profiles.ts';
@@ -75,6 +77,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const catalog = await loadCourseCatalog(config.COURSES_DIR, logger.child({ component: 'courses' }));
   const store = openProgressStore(config.DB_PATH);
   const progress = createProgressService({ catalog, store, logger: logger.child({ component: 'progress' }) });
+  const history = openHistory(config);
 
   // The API proxy serves only live sessions' credentials and reports upstream outcomes to them; the
   // manager that knows both is made after the runtime, so these calls are bound once it exists.
@@ -125,7 +128,9 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     allowedProfiles: profiles,
     reconcileIntervalMs: config.K8S_RECONCILE_SECONDS * 1000,
     sandboxEnv: { CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(config.MAX_TOKENS_CEILING) },
+    findConversation: (userId, sessionId) => history.findConversation(userId, sessionId),
   });
+  history.start({ manager, runtime, logger: logger.child({ component: 'history' }) });
   sessions = manager;
   let pusher: SnapshotPusher | null = null;
   if (runtime.kind === 'kubernetes') {
@@ -152,6 +157,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   manager.onSessionCreated((session) => watchForMarkers(session, progress, logger.child({ component: 'markers' })));
   // Kubernetes: only the Lease holder of the scope adopts and manages pods (each time it becomes the holder).
   await runtime.startController?.({ onActive: async () => { await manager.adoptRunningSandboxes(); } });
+  history.closeUnfinished(manager.listAll().map((s) => s.id));
   manager.startReaper();
 
   let shuttingDown = false;
@@ -172,6 +178,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   app.use(createInfoRoutes({ info: () => ({ apiKeyConfigured, runtime: runtime.kind, profiles }) }));
   app.use(createSessionRoutes({ manager, wsUrlFor: (session, req) => auth.wsUrlFor(getIdentity(req), session.id) }));
   app.use(createAdminRoutes({ manager }));
+  app.use(createHistoryRoutes({ store: history.store, progress: store, manager }));
   app.use(createCourseRoutes({ catalog }));
   app.use(createProgressRoutes({ catalog, store }));
   app.use(createAnswerRoutes({
@@ -234,6 +241,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
         bridge.close();
         await runtime.close();
         await localProxy?.close();
+        history.close();
         store.close();
         server.closeAllConnections();
       })();

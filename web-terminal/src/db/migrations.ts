@@ -37,6 +37,29 @@ export const migrations: readonly Migration[] = Object.freeze([
       ALTER TABLE stage_completions ADD COLUMN source TEXT NOT NULL DEFAULT 'marker' CHECK (source IN ('marker', 'answer'));
     `,
   },
+  {
+    version: 3,
+    description: 'session history and saved Claude Code conversations',
+    sql: `
+      CREATE TABLE session_history (
+        session_id TEXT PRIMARY KEY,
+        user_id    TEXT NOT NULL,
+        course_id  TEXT,
+        created_at TEXT NOT NULL,
+        ended_at   TEXT,
+        state      TEXT,
+        reason     TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX session_history_by_user ON session_history (user_id, created_at);
+      CREATE TABLE transcripts (
+        session_id      TEXT PRIMARY KEY REFERENCES session_history (session_id) ON DELETE CASCADE,
+        conversation_id TEXT NOT NULL,
+        content         BLOB NOT NULL,
+        truncated       INTEGER NOT NULL DEFAULT 0,
+        saved_at        TEXT NOT NULL
+      );
+    `,
+  },
 ]);
 
 export const LATEST_VERSION = migrations.length;

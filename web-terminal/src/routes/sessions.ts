@@ -12,6 +12,7 @@ const createSessionBody = z
     courseId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a course id (lowercase letters, digits, dashes)').optional(),
     stage: z.number().int().min(1).max(1000).optional(),
     profile: z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'must be a profile name').optional(),
+    resume: z.string().regex(/^[a-z2-7]{20}$/, 'must be the id of an earlier session').optional(),
   })
   .strict();
 

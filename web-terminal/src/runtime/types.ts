@@ -23,7 +23,27 @@ export interface SandboxSpec {
   createdAt: Date;
   /** Hard end of the session: the runtime should enforce it on its own too (e.g. activeDeadlineSeconds). */
   expiresAt: Date;
+  /**
+   * An earlier conversation to continue: the runtime puts `transcript` at RESUME_FILE_NAME in the sandbox's
+   * temp folder before the program starts (the entry point moves it where Claude Code looks), and `env`
+   * carries CLAUDECODE_RESUME_SESSION=conversationId.
+   */
+  resume?: ConversationTranscript | undefined;
 }
+
+/** Claude Code's transcript of one conversation (learner-controlled bytes: size-capped, never trusted). */
+export interface ConversationTranscript {
+  /** Claude Code's session UUID (the file name, and the `--resume` argument). */
+  conversationId: string;
+  content: Buffer;
+  /** True when the file was larger than the cap and only its newest whole lines were read. */
+  truncated: boolean;
+}
+
+/** File name, in the sandbox's temp folder, of a conversation handed to a new sandbox to resume. */
+export const RESUME_FILE_NAME = 'claudecode-resume.jsonl';
+/** Claude Code's session ids as they appear in transcript file names. */
+export const CONVERSATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Progress while a sandbox starts, e.g. "scheduled", "pulling image". */
 export interface StartProgress {
@@ -107,6 +127,13 @@ export interface SessionRuntime {
    * `ownedSessionIds` is iterated after the runtime has listed its sandboxes, so it can be a live view.
    */
   reconcile?(ownedSessionIds: Iterable<string>): Promise<{ deleted: string[]; failed: string[] }>;
+  /**
+   * The newest Claude Code transcript in a session's sandbox home (at most `maxBytes` of it), or null when
+   * there is none or it cannot be read. May be called while the sandbox runs, after its program exited,
+   * and once right after `stop` (a runtime that can still see the stopped sandbox's files answers, e.g.
+   * with what the program wrote as it was hung up; others answer null). Never throws.
+   */
+  readTranscript?(sessionId: string, maxBytes: number): Promise<ConversationTranscript | null>;
 }
 
 /** A start failure with a short machine-readable reason (used in metrics, the API and the runbook). */

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Identity } from '../types.ts';
 import { ApiError } from '../http/errors.ts';
 import { SandboxError } from '../runtime/types.ts';
-import type { SandboxSpec, SessionRuntime, Terminal } from '../runtime/types.ts';
+import type { ConversationTranscript, SandboxSpec, SessionRuntime, Terminal } from '../runtime/types.ts';
 import type { ServiceMetrics } from '../metrics.ts';
 import { Admission } from './admission.ts';
 import { newSessionId } from './ids.ts';
@@ -39,6 +39,8 @@ export interface SessionManagerOptions {
   inputReadyMarker?: string | null;
   /** Environment every sandbox gets (non-secret), e.g. the output-token ceiling the API proxy enforces. */
   sandboxEnv?: Readonly<Record<string, string>>;
+  /** The caller's saved conversation of an earlier session, for `resume` (undefined: none, or not theirs). */
+  findConversation?: (userId: string, sessionId: string) => { courseId: string | null; transcript: ConversationTranscript } | undefined;
   now?: () => number;
   reapIntervalMs?: number;
   /** How often the runtime reconciles (default 60 s). */
@@ -49,7 +51,12 @@ export interface CreateSessionRequest {
   courseId?: string | undefined;
   stage?: number | undefined;
   profile?: string | undefined;
+  /** Id of an earlier session of the caller whose saved conversation the new one continues. */
+  resume?: string | undefined;
 }
+
+/** How long the end of a session waits for its ending listeners (e.g. a last transcript save). */
+const ENDING_LISTENERS_TIMEOUT_MS = 15_000;
 
 export class SessionManager {
   private readonly sessions = new Map<string, Session>();
@@ -57,6 +64,8 @@ export class SessionManager {
   private readonly startAborts = new Map<string, AbortController>();
   private readonly ending = new Map<string, Promise<void>>();
   private readonly createdListeners: Array<(session: Session) => void> = [];
+  private readonly endingListeners: Array<(session: Session) => Promise<void> | void> = [];
+  private readonly endedListeners: Array<(session: Session) => Promise<void> | void> = [];
   private readonly admission: Admission;
   private readonly now: () => number;
   private reaper: NodeJS.Timeout | null = null;
@@ -76,6 +85,19 @@ export class SessionManager {
     this.createdListeners.push(listener);
   }
 
+  /**
+   * Called once for every session that ends, after it reached its final state and before its sandbox is
+   * stopped (so the sandbox can still be read). Awaited, for at most ENDING_LISTENERS_TIMEOUT_MS.
+   */
+  onSessionEnding(listener: (session: Session) => Promise<void> | void): void {
+    this.endingListeners.push(listener);
+  }
+
+  /** Like onSessionEnding, but after the sandbox was stopped (e.g. what the program wrote as it exited). */
+  onSessionEnded(listener: (session: Session) => Promise<void> | void): void {
+    this.endedListeners.push(listener);
+  }
+
   /** Admits and starts a session. Returns at once in state `starting`; progress reaches the viewer. */
   create(identity: Identity, request: CreateSessionRequest): Session {
     if (!this.accepting) throw new ApiError('shutting_down', describeReason('shutting_down'));
@@ -85,8 +107,14 @@ export class SessionManager {
       // The catalog sentence for the learner, the runtime's own detail for whoever runs the server.
       throw new ApiError('runtime_unavailable', `${describeReason('runtime_unavailable')} (${unavailable})`);
     }
-    const course = request.courseId === undefined ? undefined : this.opts.findCourse(request.courseId, identity.userId);
-    if (request.courseId !== undefined && !course) throw new ApiError('not_found', `no course "${request.courseId}"`);
+    const resume = request.resume === undefined ? undefined : this.opts.findConversation?.(identity.userId, request.resume);
+    if (request.resume !== undefined && !resume) throw new ApiError('not_found', 'no saved conversation for that session');
+    if (resume && request.courseId !== undefined && request.courseId !== resume.courseId) {
+      throw new ApiError('bad_request', 'courseId: a resumed session keeps the course of the session it continues');
+    }
+    const courseId = request.courseId ?? resume?.courseId ?? undefined;
+    const course = courseId === undefined ? undefined : this.opts.findCourse(courseId, identity.userId);
+    if (courseId !== undefined && !course) throw new ApiError('not_found', `no course "${courseId}"`);
     if (request.stage !== undefined && (!course || !course.stageNumbers.includes(request.stage))) {
       throw new ApiError('bad_request', course ? `stage must be one of ${course.stageNumbers.join(', ')}` : 'stage needs a courseId');
     }
@@ -119,7 +147,7 @@ export class SessionManager {
     this.releases.set(session.id, decision.release);
     this.opts.metrics.activeSessions.set(this.admission.active);
     for (const listener of this.createdListeners) listener(session);
-    void this.startSandbox(session, course);
+    void this.startSandbox(session, course, resume?.transcript);
     return session;
   }
 
@@ -173,11 +201,13 @@ export class SessionManager {
   private async endSession(session: Session, reason: string, state: 'ended' | 'failed', exitCode: number | null, detail?: string): Promise<void> {
     const finished = session.finish(state, reason, exitCode, detail);
     this.startAborts.get(session.id)?.abort();
+    if (finished) await this.notify(this.endingListeners, session);
     try {
       await this.opts.runtime.stop(session.id);
     } catch (err) {
       this.opts.logger.warn({ err, sessionId: session.id }, 'sandbox stop failed; reconciliation will retry');
     }
+    if (finished) await this.notify(this.endedListeners, session);
     this.releases.get(session.id)?.();
     this.releases.delete(session.id);
     this.opts.metrics.activeSessions.set(this.admission.active);
@@ -186,6 +216,22 @@ export class SessionManager {
     setTimeout(() => {
       if (this.sessions.get(session.id) === session && !session.isActive) this.sessions.delete(session.id);
     }, 10 * 60_000).unref();
+  }
+
+  private async notify(listenerList: Array<(session: Session) => Promise<void> | void>, session: Session): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolveTimeout) => {
+      timer = setTimeout(resolveTimeout, ENDING_LISTENERS_TIMEOUT_MS);
+    });
+    const listeners = Promise.all(listenerList.map(async (listener) => {
+      try {
+        await listener(session);
+      } catch (err) {
+        this.opts.logger.warn({ err, sessionId: session.id }, 'a session-ending listener failed');
+      }
+    }));
+    await Promise.race([listeners, timeout]);
+    clearTimeout(timer);
   }
 
   /** The session runs on `terminal` until the program exits (a runtime-given reason means it failed). */
@@ -197,13 +243,18 @@ export class SessionManager {
     session.run(terminal);
   }
 
-  private sandboxSpec(session: Session, course: CourseRef | undefined): SandboxSpec {
+  private sandboxSpec(session: Session, course: CourseRef | undefined, resume: ConversationTranscript | undefined): SandboxSpec {
+    // A resumed conversation already knows its course: no first prompt then.
+    const env: Record<string, string> = resume
+      ? { CLAUDECODE_RESUME_SESSION: resume.conversationId }
+      : course && session.stage ? { CLAUDECODE_INITIAL_PROMPT: course.initialPrompt(session.stage) } : {};
     return {
       sessionId: session.id,
       userHash: session.userHash,
       credential: this.opts.issueCredential({ sessionId: session.id, userHash: session.userHash, expiresAt: session.expiresAt }),
       command: this.opts.command,
-      env: { ...this.opts.sandboxEnv, ...(course && session.stage ? { CLAUDECODE_INITIAL_PROMPT: course.initialPrompt(session.stage) } : {}) },
+      env: { ...this.opts.sandboxEnv, ...env },
+      resume,
       course: course ? { id: course.id, contentDir: course.contentDir } : null,
       profile: session.profile,
       cols: 80,
@@ -214,12 +265,12 @@ export class SessionManager {
   }
 
   /** Starts the sandbox; any failure (including building its spec) ends the session as failed. */
-  private async startSandbox(session: Session, course: CourseRef | undefined): Promise<void> {
+  private async startSandbox(session: Session, course: CourseRef | undefined, resume?: ConversationTranscript): Promise<void> {
     const abort = new AbortController();
     this.startAborts.set(session.id, abort);
     const startedAt = performance.now();
     try {
-      const spec = this.sandboxSpec(session, course);
+      const spec = this.sandboxSpec(session, course, resume);
       const terminal = await this.opts.runtime.start(spec, {
         signal: abort.signal,
         onProgress: (p) => session.progress(p.phase, p.message),

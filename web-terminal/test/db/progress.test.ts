@@ -33,7 +33,7 @@ test('a new database is migrated from empty to the latest version with the requi
   assert.ok(LATEST_VERSION >= 2);
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
-  assert.deepEqual(tables.map((r) => r.name), ['course_progress', 'stage_completions']);
+  assert.deepEqual(tables.map((r) => r.name), ['course_progress', 'session_history', 'stage_completions', 'transcripts']);
 
   // Per-connection pragmas are checked on a store's own connection (synchronous 2 = FULL).
   const store = openProgressStore(path);

@@ -14,6 +14,7 @@ import { podIsAlive } from './pod-status.ts';
 import { PodWatcher } from './pod-watch.ts';
 import { execArgv } from './session-command.ts';
 import { deleteAfterFailedStart, StartDeadline, startPod } from './start-pod.ts';
+import { readPodTranscript, writePodResumeFile } from './transcript-exec.ts';
 
 export interface KubernetesRuntimeOptions {
   config: KubernetesConfig;
@@ -111,6 +112,7 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
   };
 
   const openTerminals = new Set<Terminal>();
+  const target = (sessionId: string) => ({ kubeConfig, namespace: config.K8S_NAMESPACE, podName: podName(sessionId), container: CONTAINER_NAME });
   const openTerminal = async (name: string, command: string[], size: { cols: number; rows: number }) => {
     const terminal = await openExecTerminal({
       kubeConfig,
@@ -160,6 +162,11 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
       const name = pod.metadata?.name as string;
       try {
         if (startOpts.signal.aborted) throw new SandboxError('aborted', 'session start was cancelled');
+        if (spec.resume) {
+          await writePodResumeFile(target(spec.sessionId), spec.resume.content).catch((err: unknown) => {
+            throw new SandboxError('resume_failed', 'could not hand the earlier conversation to the sandbox', { cause: err });
+          });
+        }
         const opening = openTerminal(name, spec.command, spec);
         return await deadline.race(opening, () => {
           opening.then((late) => late.detach(), () => undefined); // an exec that opens after the deadline is let go
@@ -227,6 +234,13 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
       }));
       if (result.deleted.length > 0) logger.info({ pods: result.deleted }, 'reconciliation deleted session pods');
       return result;
+    },
+
+    async readTranscript(sessionId, maxBytes) {
+      // A pod the watch knows to be gone or going has nothing left to read (e.g. after stop).
+      const pod = watcher.get(podName(sessionId));
+      if (!pod || !podIsAlive(pod)) return null;
+      return readPodTranscript(target(sessionId), maxBytes);
     },
 
     async health(): Promise<RuntimeHealth> {

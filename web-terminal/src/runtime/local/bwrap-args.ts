@@ -3,6 +3,8 @@
 // home and /tmp in memory, a read-only /dev with only the usual devices and a small /dev/shm, the course read-only at /workspace, its own PID/IPC/UTS/user/network
 // namespaces (no network but the proxy socket), a non-root user, and nothing of the service's files.
 
+import { RESUME_FILE_NAME } from '../types.ts';
+
 export const SANDBOX_HOME = '/home/sandbox';
 export const SANDBOX_UID = 1000;
 export const SANDBOX_TOOLS_DIR = '/opt/claudecode/lib';
@@ -34,6 +36,8 @@ export interface BwrapInput {
   workspaceDir: string | null;
   /** Named on the command line on purpose (it is no secret): operators and tests find a session's processes by it. */
   sessionId: string;
+  /** Host file holding a conversation to resume, bound read-only at /tmp/RESUME_FILE_NAME (or null). */
+  resumeFile?: string | null;
   command: string[];
   tmpSizeBytes: number;
   homeSizeBytes: number;
@@ -76,6 +80,7 @@ export function buildBwrapArgs(input: BwrapInput): string[] {
   );
   if (files.claudeBinary) args.push('--ro-bind', files.claudeBinary, `${SANDBOX_BIN_DIR}/claude`);
   if (files.proxySocket) args.push('--ro-bind', files.proxySocket, SANDBOX_PROXY_SOCKET);
+  if (input.resumeFile) args.push('--ro-bind', input.resumeFile, `/tmp/${RESUME_FILE_NAME}`);
   if (input.workspaceDir) args.push('--ro-bind', input.workspaceDir, '/workspace');
   else args.push('--dir', '/workspace');
   // Everything outside home and /tmp is read-only, including the sandbox's own root.

@@ -1,6 +1,7 @@
 // The embedded default runtime: each session is a process tree in a bubblewrap sandbox on a pty.
 // Sandboxes cannot outlive the service (--die-with-parent, and shutdown stops them all), nor their session
 // (stop kills their cgroup, or every process carrying their marker, whenever it comes).
+import { closeSync } from 'node:fs';
 import { spawn } from '@lydell/node-pty';
 import type { IPty } from '@lydell/node-pty';
 import type { Logger } from 'pino';
@@ -15,6 +16,7 @@ import { LAUNCHER_SHELL, launcherArgs } from './launcher.ts';
 import { prepareHostFiles, systemLinks } from './host-files.ts';
 import { childPids, isAlive, kill, pidsWithArguments } from './process-tree.ts';
 import { ptyTerminal } from './pty-terminal.ts';
+import { openSandboxHome, readNewestTranscript, writeResumeFile } from './sandbox-home.ts';
 import { UidPool } from './uid-pool.ts';
 
 /** The in-process API proxy's per-session unix sockets (each sandbox gets its own; see local-proxy.ts). */
@@ -51,10 +53,21 @@ interface LocalSandbox {
   terminating?: Promise<void>;
 }
 
+/** What stays of a sandbox until `stop`: its open home (readable after the program exited) and resume file. */
+interface SandboxLeftovers {
+  homeFd: number | null;
+  initPid: number | null;
+  /** Stopped: the next transcript read is the last. */
+  stopped: boolean;
+  disposeResumeFile: () => void;
+}
+
 const UNSANDBOXED_BANNER = '\r\n\x1b[1;41;97m WARNING: this session is NOT sandboxed (ALLOW_UNSANDBOXED=true): it runs with the service\'s own rights. \x1b[0m\r\n\r\n';
 const KILL_GRACE_MS = 500;
 const SHM_SIZE_BYTES = 64 * 1024 * 1024;
 const STOP_TIMEOUT_MS = 5000;
+/** How long a stopped sandbox's home stays open for the last transcript read. */
+const LAST_READ_WINDOW_MS = 30_000;
 
 export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<SessionRuntime> {
   const bwrap = opts.bwrapStatus ?? (await checkBwrap());
@@ -72,12 +85,30 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
   const runningAsRoot = process.getuid?.() === 0;
   const uids = new UidPool(opts.uidBase ?? 200_000, 10_000);
   const sandboxes = new Map<string, LocalSandbox>();
+  const leftovers = new Map<string, SandboxLeftovers>();
+  const releaseLeftovers = (sessionId: string) => {
+    const left = leftovers.get(sessionId);
+    leftovers.delete(sessionId);
+    if (left?.homeFd != null) closeSync(left.homeFd);
+    left?.disposeResumeFile();
+  };
+  /** The sandbox's home, opened once its init exists (bubblewrap has mounted it by the first output). */
+  const homeOf = (sessionId: string): number | null => {
+    const left = leftovers.get(sessionId);
+    const pty = sandboxes.get(sessionId)?.pty;
+    if (!left || !bwrap.available) return null;
+    if (left.homeFd === null && pty) {
+      left.initPid ??= childPids(pty.pid)[0] ?? null;
+      if (left.initPid !== null) left.homeFd = openSandboxHome(left.initPid);
+    }
+    return left.homeFd;
+  };
 
   const unavailableReason = (): string | null =>
     bwrap.available || opts.allowUnsandboxed ? null : `cannot start a sandbox: ${bwrap.problem ?? 'bubblewrap unavailable'}`;
 
-  function argvFor(spec: SandboxSpec, launch: { procsFiles: string[]; uid: number | null; proxySocket: string | null }): { file: string; args: string[]; env: Record<string, string>; banner?: string } {
-    const { proxySocket } = launch;
+  function argvFor(spec: SandboxSpec, launch: { procsFiles: string[]; uid: number | null; proxySocket: string | null; resumeFile: string | null }): { file: string; args: string[]; env: Record<string, string>; banner?: string } {
+    const { proxySocket, resumeFile } = launch;
     // Unsandboxed, there is no forwarder: never point the CLI at whatever listens on the host's loopback.
     const env = sandboxEnv({ sessionId: spec.sessionId, credential: spec.credential, proxyAvailable: bwrap.available && proxySocket !== null, extra: spec.env });
     const rlimits = ['--as=' + opts.memoryMb * 1024 * 1024, '--core=0', '--nofile=4096'];
@@ -91,6 +122,7 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
       files: { ...hostFiles.files, proxySocket },
       workspaceDir: spec.course?.contentDir ?? null,
       sessionId: spec.sessionId,
+      resumeFile,
       command: spec.command,
       tmpSizeBytes: 512 * 1024 * 1024,
       homeSizeBytes: 512 * 1024 * 1024,
@@ -116,10 +148,11 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
       let banner: string | undefined;
       const uid = runningAsRoot && bwrap.available ? uids.acquire() : null;
       let cgroup: SandboxCgroup | null = null;
+      const resume = spec.resume && bwrap.available ? writeResumeFile(spec.resume.content, uid?.value ?? null) : null;
       let pty: IPty;
       try {
         cgroup = cgroups.available ? cgroups.create(`session-${spec.sessionId}`, { memoryBytes: opts.memoryMb * 1024 * 1024, maxProcs: opts.maxProcs, cpus: opts.cpus ?? 1 }) : null;
-        const { file, args, env, banner: shown } = argvFor(spec, { procsFiles: cgroup?.procsFiles ?? [], uid: uid?.value ?? null, proxySocket });
+        const { file, args, env, banner: shown } = argvFor(spec, { procsFiles: cgroup?.procsFiles ?? [], uid: uid?.value ?? null, proxySocket, resumeFile: resume?.path ?? null });
         banner = shown;
         // Started as the service's own user: the launcher joins the cgroup, then drops to the sandbox's uid.
         pty = spawn(file, args, { name: 'xterm-256color', cols: spec.cols, rows: spec.rows, cwd: '/', env, encoding: null });
@@ -127,12 +160,18 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
         await cgroup?.destroy();
         uid?.release();
         releaseSocket();
+        resume?.dispose();
         throw new SandboxError('spawn_failed', 'could not start the sandbox process', { cause: err });
       }
       const exited = new Promise<void>((resolveExit) => pty.onExit(() => resolveExit()));
       const sandbox: LocalSandbox = { spec, pty, exited, cgroup, releaseUid: () => uid?.release() };
       sandboxes.set(spec.sessionId, sandbox);
       // The program exiting ends the session, which stops the sandbox: the uid is free once all is gone.
+      leftovers.set(spec.sessionId, { homeFd: null, initPid: null, stopped: false, disposeResumeFile: () => resume?.dispose() });
+      const firstOutput = pty.onData(() => {
+        firstOutput.dispose();
+        homeOf(spec.sessionId);
+      });
       void exited.then(() => {
         if (sandboxes.get(spec.sessionId) === sandbox) sandboxes.delete(spec.sessionId);
         void terminate(sandbox).finally(() => {
@@ -151,8 +190,22 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
 
     async stop(sessionId): Promise<void> {
       const sandbox = sandboxes.get(sessionId);
-      if (!sandbox) return;
-      await terminate(sandbox);
+      if (sandbox) await terminate(sandbox);
+      // The home stays readable for one last read of what the program wrote as it was hung up.
+      const left = leftovers.get(sessionId);
+      if (left && !left.stopped) {
+        left.stopped = true;
+        setTimeout(() => {
+          if (leftovers.get(sessionId) === left) releaseLeftovers(sessionId);
+        }, LAST_READ_WINDOW_MS).unref();
+      }
+    },
+
+    async readTranscript(sessionId, maxBytes) {
+      const home = homeOf(sessionId);
+      const transcript = home === null ? null : readNewestTranscript(home, maxBytes);
+      if (leftovers.get(sessionId)?.stopped) releaseLeftovers(sessionId);
+      return transcript;
     },
 
     async list(): Promise<SandboxRecord[]> {
@@ -177,6 +230,7 @@ export async function createLocalRuntime(opts: LocalRuntimeOptions): Promise<Ses
 
     async close() {
       await Promise.all([...sandboxes.values()].map(terminate));
+      for (const sessionId of [...leftovers.keys()]) releaseLeftovers(sessionId);
       hostFiles.dispose();
     },
   };
