@@ -29,8 +29,7 @@ import { createProgressRoutes } from './routes/progress.ts';
 import { createCourseRoutes } from './routes/stages.ts';
 import { createHealthRoutes } from './routes/health.ts';
 import { createInfoRoutes } from './routes/info.ts';
-import { startSnapshotPusher } from './proxy-snapshots.ts';
-import type { SnapshotPusher } from './proxy-snapshots.ts';
+import { pushLiveSessions } from './proxy-snapshots.ts';
 import { createSessionRoutes } from './routes/sessions.ts';
 import { createLocalRuntime } from './runtime/local/local-runtime.ts';
 import type { SessionRuntime } from './runtime/types.ts';
@@ -123,27 +122,14 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     sandboxEnv: { CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(config.MAX_TOKENS_CEILING) },
   });
   sessions = manager;
-  let pusher: SnapshotPusher | null = null;
-  if (runtime.kind === 'kubernetes') {
-    if (!config.API_PROXY_CONTROL_URL) logger.warn('API_PROXY_CONTROL_URL is not set: the api-proxy will refuse every session credential');
-    else {
-      let warnedNoKey = false;
-      pusher = startSnapshotPusher({
-        url: config.API_PROXY_CONTROL_URL,
-        secret,
-        // One source per web-terminal instance (K8S_SCOPE should name it once that setting exists).
-        source: 'web-terminal',
-        liveSessions: () => manager.listAll().filter((s) => s.isActive).map((s) => ({ id: s.id, userHash: s.userHash })),
-        onReply: (reply) => {
-          apiKeyConfigured = reply.apiKeyConfigured;
-          if (!reply.apiKeyConfigured && !warnedNoKey) logger.warn('the api-proxy has no API key configured: sessions start, but Claude Code cannot answer');
-          warnedNoKey ||= !reply.apiKeyConfigured;
-          for (const [id, reason] of Object.entries(reply.outcomes)) manager.reportUpstream(id, reason);
-        },
-        logger: logger.child({ component: 'proxy-snapshots' }),
-      });
-    }
-  }
+  // Kubernetes: the standalone api-proxy learns the live sessions by push (local: in-process, above).
+  const pusher = runtime.kind !== 'kubernetes' ? null : pushLiveSessions({
+    url: config.API_PROXY_CONTROL_URL,
+    secret,
+    manager,
+    logger: logger.child({ component: 'proxy-snapshots' }),
+    onApiKeyConfigured: (configured) => (apiKeyConfigured = configured),
+  });
   manager.onSessionCreated((session) => watchForMarkers(session, progress, logger.child({ component: 'markers' })));
   if (runtime.kind === 'kubernetes') await manager.adoptRunningSandboxes();
   manager.startReaper();
