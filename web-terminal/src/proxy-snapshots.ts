@@ -4,6 +4,7 @@
 // after its ttl: if this instance stops, its sessions' credentials stop working (fail closed).
 // The reply carries what the upstream recently did to these sessions, for the learners' pages.
 import type { Logger } from 'pino';
+import type { SessionManager } from './sessions/manager.ts';
 import { CONTROL_PATH, CONTROL_SIGNATURE_HEADER, signControlBody, type ControlReply } from 'api-proxy';
 import { z } from 'zod';
 
@@ -93,4 +94,40 @@ export function startSnapshotPusher(o: SnapshotPusherOptions): SnapshotPusher {
       clearInterval(timer);
     },
   };
+}
+
+/**
+ * Kubernetes mode's wiring: pushes the manager's live sessions to the api-proxy at `url`, passes the
+ * outcomes of its replies to the sessions, and warns when nothing can work (no URL, no upstream key).
+ */
+export function pushLiveSessions(o: {
+  url: string | undefined;
+  secret: string;
+  /** One source per scope: the Lease makes its holder the only instance that pushes for it. */
+  source: string;
+  /** Whether this instance manages its scope's sessions now (a standby one must not push). */
+  active(): boolean;
+  manager: Pick<SessionManager, 'listAll' | 'reportUpstream'>;
+  logger: Logger;
+  onApiKeyConfigured(configured: boolean): void;
+}): SnapshotPusher | null {
+  if (!o.url) {
+    o.logger.warn('API_PROXY_CONTROL_URL is not set: the api-proxy will refuse every session credential');
+    return null;
+  }
+  let warnedNoKey = false;
+  return startSnapshotPusher({
+    url: o.url,
+    secret: o.secret,
+    source: o.source,
+    active: o.active,
+    liveSessions: () => o.manager.listAll().filter((s) => s.isActive).map((s) => ({ id: s.id, userHash: s.userHash })),
+    onReply: (reply) => {
+      o.onApiKeyConfigured(reply.apiKeyConfigured);
+      if (!reply.apiKeyConfigured && !warnedNoKey) o.logger.warn('the api-proxy has no API key configured: sessions start, but Claude Code cannot answer');
+      warnedNoKey ||= !reply.apiKeyConfigured;
+      for (const [id, reason] of Object.entries(reply.outcomes)) o.manager.reportUpstream(id, reason);
+    },
+    logger: o.logger,
+  });
 }

@@ -33,8 +33,7 @@ import { createProgressRoutes } from './routes/progress.ts';
 import { createCourseRoutes } from './routes/stages.ts';
 import { createHealthRoutes } from './routes/health.ts';
 import { createInfoRoutes } from './routes/info.ts';
-import { startSnapshotPusher } from './proxy-snapshots.ts';
-import type { SnapshotPusher } from './proxy-snapshots.ts';
+import { pushLiveSessions } from './proxy-snapshots.ts';
 import { createHistoryRoutes } from './routes/history.ts';
 import { createSessionRoutes } from './routes/sessions.ts';
 import { createLocalRuntime } from './runtime/local/local-runtime.ts';
@@ -132,28 +131,16 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   });
   history.start({ manager, runtime, logger: logger.child({ component: 'history' }) });
   sessions = manager;
-  let pusher: SnapshotPusher | null = null;
-  if (runtime.kind === 'kubernetes') {
-    if (!config.API_PROXY_CONTROL_URL) logger.warn('API_PROXY_CONTROL_URL is not set: the api-proxy will refuse every session credential');
-    else {
-      let warnedNoKey = false;
-      pusher = startSnapshotPusher({
-        url: config.API_PROXY_CONTROL_URL,
-        secret,
-        // One source per scope: the Lease makes its holder the only instance that pushes for it.
-        source: config.K8S_SCOPE,
-        active: () => (runtime.unavailableReason?.() ?? null) === null,
-        liveSessions: () => manager.listAll().filter((s) => s.isActive).map((s) => ({ id: s.id, userHash: s.userHash })),
-        onReply: (reply) => {
-          apiKeyConfigured = reply.apiKeyConfigured;
-          if (!reply.apiKeyConfigured && !warnedNoKey) logger.warn('the api-proxy has no API key configured: sessions start, but Claude Code cannot answer');
-          warnedNoKey ||= !reply.apiKeyConfigured;
-          for (const [id, reason] of Object.entries(reply.outcomes)) manager.reportUpstream(id, reason);
-        },
-        logger: logger.child({ component: 'proxy-snapshots' }),
-      });
-    }
-  }
+  // Kubernetes: the standalone api-proxy learns the live sessions by push (local: in-process, above).
+  const pusher = runtime.kind !== 'kubernetes' ? null : pushLiveSessions({
+    url: config.API_PROXY_CONTROL_URL,
+    secret,
+    source: config.K8S_SCOPE,
+    active: () => (runtime.unavailableReason?.() ?? null) === null,
+    manager,
+    logger: logger.child({ component: 'proxy-snapshots' }),
+    onApiKeyConfigured: (configured) => (apiKeyConfigured = configured),
+  });
   manager.onSessionCreated((session) => watchForMarkers(session, progress, logger.child({ component: 'markers' })));
   // Kubernetes: only the Lease holder of the scope adopts and manages pods (each time it becomes the holder).
   await runtime.startController?.({ onActive: async () => { await manager.adoptRunningSandboxes(); } });
