@@ -99,7 +99,9 @@ describe('one active web-terminal per scope (several services on one fake cluste
     env = {
       RUNTIME: 'kubernetes', KUBECONFIG: writeKubeconfig(dir, fake), PROXY_SHARED_SECRET: SECRET, SANDBOX_ENTRYPOINT: '',
       K8S_API_TIMEOUT_SECONDS: '3', START_TIMEOUT_SECONDS: '30', LOG_LEVEL: 'info',
-      K8S_LEASE_DURATION_SECONDS: '6', K8S_LEASE_RENEW_SECONDS: '1', K8S_RECONCILE_SECONDS: '1',
+      // A long Lease (a late renewal on busy cores must not make the holder step down); hand-over after a
+      // clean shutdown does not wait for it: the standby tries every second.
+      K8S_LEASE_DURATION_SECONDS: '30', K8S_LEASE_RENEW_SECONDS: '1', K8S_RECONCILE_SECONDS: '1',
       SESSION_COMMAND: 'echo pod-ready; exec bash --norc --noprofile -i',
     };
   });

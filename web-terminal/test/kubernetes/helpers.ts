@@ -40,7 +40,10 @@ export async function startHarness(
   fakeOpts: FakeKubeApiserverOptions = {},
 ): Promise<Harness> {
   const fake = await startFakeKubeApiserver(fakeOpts);
-  const config = loadKubernetesConfig({ SANDBOX_ENTRYPOINT: '', K8S_API_TIMEOUT_SECONDS: '3', START_TIMEOUT_SECONDS: '20', ...env });
+  // A long Lease: on two busy cores a renewal can be late, and a late holder rightly steps down.
+  const config = loadKubernetesConfig({
+    SANDBOX_ENTRYPOINT: '', K8S_API_TIMEOUT_SECONDS: '3', START_TIMEOUT_SECONDS: '20', K8S_LEASE_DURATION_SECONDS: '60', K8S_LEASE_RENEW_SECONDS: '2', ...env,
+  });
   const runtime = createKubernetesRuntime({ config, logger: silentLogger, kubeConfig: fake.kubeConfig(), stopWaitMs: 10_000, ...runtimeOpts });
   await runtime.startController({ onActive: async () => undefined }); // the only instance: it gets the Lease at once
   return {

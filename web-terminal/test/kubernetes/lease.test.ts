@@ -65,7 +65,7 @@ describe('Lease leader election', () => {
   });
 
   it('an instance whose Lease was taken stops creating and reconciling at once, and its pods survive', { timeout: 60_000 }, async () => {
-    const h = await startHarness({ K8S_LEASE_DURATION_SECONDS: '3', K8S_LEASE_RENEW_SECONDS: '1' });
+    const h = await startHarness({ K8S_LEASE_DURATION_SECONDS: '10', K8S_LEASE_RENEW_SECONDS: '1' });
     try {
       const spec = makeSpec();
       const reader = new TerminalReader(await h.runtime.start(spec, startOpts()));
@@ -75,10 +75,10 @@ describe('Lease leader election', () => {
       const lease = await coordination.readNamespacedLease({ name: leaseName('default'), namespace: NAMESPACE });
       await coordination.replaceNamespacedLease({
         name: leaseName('default'), namespace: NAMESPACE,
-        body: { ...lease, spec: { ...lease.spec, holderIdentity: 'other-instance', renewTime: new V1MicroTime(Date.now()) } },
+        body: { ...lease, spec: { ...lease.spec, holderIdentity: 'other-instance', leaseDurationSeconds: 600, renewTime: new V1MicroTime(Date.now()) } },
       });
-      await eventually(() => !h.runtime.controllerStatus().active, 'stepped down', 10_000);
-      assert.equal(h.runtime.controllerStatus().holder, 'other-instance');
+      await eventually(() => h.runtime.controllerStatus().holder === 'other-instance', 'stepped down', 10_000);
+      assert.equal(h.runtime.controllerStatus().active, false);
       assert.deepEqual(await h.runtime.reconcile([]), { deleted: [], failed: [] }, 'no reconcile without the Lease');
       assert.equal(h.fake.pods().length, 1, 'the pod is not deleted');
       assert.match(String(h.runtime.unavailableReason?.()), /standby/);

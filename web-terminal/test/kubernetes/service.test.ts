@@ -19,7 +19,7 @@ async function startOnFake(fake: FakeKubeApiserver, env: Record<string, string> 
   const fullEnv = {
     // Generous limits: on a loaded machine a slow API call must not fail a start (and free a slot).
     RUNTIME: 'kubernetes', PROXY_SHARED_SECRET: SECRET, SANDBOX_ENTRYPOINT: '', K8S_API_TIMEOUT_SECONDS: '15',
-    START_TIMEOUT_SECONDS: '90', MAX_SESSIONS: '4', MAX_SESSIONS_PER_USER: '4', SESSION_CREATES_PER_MINUTE: '1000',
+    START_TIMEOUT_SECONDS: '90', K8S_LEASE_DURATION_SECONDS: '60', K8S_LEASE_RENEW_SECONDS: '2', MAX_SESSIONS: '4', MAX_SESSIONS_PER_USER: '4', SESSION_CREATES_PER_MINUTE: '1000',
     SESSION_COMMAND: 'echo pod-ready; exec bash --norc --noprofile -i', ...env,
   };
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DB_PATH: ':memory:', LOG_LEVEL: 'silent', ...fullEnv });
