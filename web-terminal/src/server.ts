@@ -29,6 +29,7 @@ import { createProgressRoutes } from './routes/progress.ts';
 import { createCourseRoutes } from './routes/stages.ts';
 import { createHealthRoutes } from './routes/health.ts';
 import { createSessionRoutes } from './routes/sessions.ts';
+import { createWatchRoutes } from './routes/watch.ts';
 import { createLocalRuntime } from './runtime/local/local-runtime.ts';
 import type { SessionRuntime } from './runtime/types.ts';
 import { resolveSessionCommand } from './sandbox-command.ts';
@@ -98,6 +99,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     limits: { maxSessions: config.MAX_SESSIONS, maxSessionsPerUser: config.MAX_SESSIONS_PER_USER, createsPerMinute: config.SESSION_CREATES_PER_MINUTE },
     timeouts: { sessionSeconds: config.SESSION_TIMEOUT_SECONDS, idleSeconds: config.IDLE_TIMEOUT_SECONDS, graceSeconds: config.RECONNECT_GRACE_SECONDS },
     scrollbackBytes: config.SCROLLBACK_BYTES,
+    screen: { restore: config.SCREEN_RESTORE, scrollbackLines: config.SCROLLBACK_LINES, rawBytes: config.SCROLLBACK_BYTES },
     command: resolveSessionCommand(config.SESSION_COMMAND, runtime.kind),
     hashUser: makeUserHasher(secret),
     issueCredential: (claims) => issueSessionCredential(claims, secret),
@@ -124,6 +126,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   app.use('/api', express.json({ limit: '16kb' }), identityMiddleware(auth.authenticator));
   app.use(createSessionRoutes({ manager, wsUrlFor: (session, req) => auth.wsUrlFor(getIdentity(req), session.id) }));
   app.use(createAdminRoutes({ manager }));
+  app.use(createWatchRoutes({ manager, watchUrlFor: (session, req) => auth.watchUrlFor(getIdentity(req), session.id), logger: logger.child({ component: 'watch' }) }));
   app.use(createCourseRoutes({ catalog }));
   app.use(createProgressRoutes({ catalog, store }));
   app.use(createAnswerRoutes({
@@ -148,7 +151,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     metrics,
     allowedOrigins: config.ALLOWED_ORIGINS,
     maxMessageBytes: config.WS_MAX_MESSAGE_BYTES,
-    authenticateUpgrade: (req, sessionId, url) => auth.authenticateUpgrade(req, sessionId, url),
+    authenticateUpgrade: (req, sessionId, url, access) => auth.authenticateUpgrade(req, sessionId, url, access),
   });
 
   await new Promise<void>((resolveListen, reject) => {

@@ -25,6 +25,6 @@ export function pickDisplayName(candidates: unknown[], fallback: string): string
   return fallback.slice(0, MAX_DISPLAY_NAME);
 }
 
-export function makeIdentity(userId: string, displayName: string, isAdmin: boolean): Identity {
-  return Object.freeze({ userId, displayName, isAdmin });
+export function makeIdentity(userId: string, displayName: string, isAdmin: boolean, isInstructor = false): Identity {
+  return Object.freeze(isInstructor ? { userId, displayName, isAdmin, isInstructor } : { userId, displayName, isAdmin });
 }
