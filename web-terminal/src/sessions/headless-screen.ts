@@ -43,12 +43,14 @@ export class HeadlessScreen {
   private cutShort = false;
   private timer: NodeJS.Immediate | NodeJS.Timeout | null = null;
   private disposed = false;
+  private latestSize: Resize;
   skippedBytes = 0;
 
   constructor(opts: HeadlessScreenOptions) {
     this.scrollbackLines = opts.scrollbackLines;
     this.maxBacklogBytes = opts.maxBacklogBytes ?? 4 * 1024 * 1024;
     this.budget = Math.min(1, Math.max(0.01, opts.budget ?? 0.5));
+    this.latestSize = { cols: opts.cols, rows: opts.rows };
     // logLevel off: the parser would otherwise log unknown sequences the program prints.
     this.term = new Terminal({ cols: opts.cols, rows: opts.rows, scrollback: opts.scrollbackLines, allowProposedApi: true, logLevel: 'off' });
     this.term.loadAddon(this.serializer);
@@ -64,12 +66,14 @@ export class HeadlessScreen {
 
   resize(cols: number, rows: number): void {
     if (this.disposed) return;
+    this.latestSize = { cols, rows };
     this.queue.push({ cols, rows });
     this.schedule();
   }
 
+  /** The size of the screen (as last resized; output before it may still be waiting to be parsed). */
   get size(): Resize {
-    return { cols: this.term.cols, rows: this.term.rows };
+    return { ...this.latestSize };
   }
 
   snapshot(): Buffer {
