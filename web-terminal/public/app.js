@@ -4,6 +4,7 @@ import { FitAddon } from '/vendor/addon-fit/addon-fit.mjs';
 import { WebLinksAddon } from '/vendor/addon-web-links/addon-web-links.mjs';
 import { adoptEmbeddedToken, fetchJson } from './api.js';
 import { connectTerminal } from './connection.js';
+import { showWatchers } from './watchers.js';
 
 adoptEmbeddedToken();
 
@@ -110,6 +111,7 @@ function attachTo(session, wsUrl) {
   state.current = session;
   ui.placeholder.hidden = true;
   term.reset();
+  showWatchers([]);
   fit.fit();
   term.focus();
   let firstUrl = wsUrl;
@@ -126,6 +128,7 @@ function attachTo(session, wsUrl) {
     },
     onStatus,
     onEvent: (evt) => state.stagePanel?.handleEvent(evt),
+    onWatchers: showWatchers,
     onEnded: ({ message }) => {
       setStatus('ended', message);
       refreshSessions();

@@ -5,7 +5,7 @@ import { ClientMessage, CloseCode, FINAL_CLOSE_CODES, ServerMessage } from './pr
 const HIGH_WATER = 512 * 1024;
 const LOW_WATER = 64 * 1024;
 
-export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) {
+export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded, onWatchers, onSize }) {
   let ws = null;
   let closedByUs = false;
   let attempts = 0;
@@ -63,6 +63,7 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) 
           [CloseCode.PROTOCOL_ERROR]: 'The connection was closed by the server.',
           [CloseCode.INVALID_DATA]: 'The connection was closed by the server.',
         }[event.code];
+        onWatchers?.([]);
         onEnded({ code: event.code, message: why ?? event.reason ?? 'Session ended.' });
         return;
       }
@@ -75,6 +76,8 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) 
     else if (msg.type === ServerMessage.EXIT) onStatus('ended', msg.code === null ? (msg.reason || '') : `exit code ${msg.code}`, msg);
     else if (msg.type === ServerMessage.EVENT) onEvent(msg);
     else if (msg.type === ServerMessage.ERROR) onStatus('error', msg.message, msg);
+    else if (msg.type === ServerMessage.WATCHERS) onWatchers?.(msg.names);
+    else if (msg.type === ServerMessage.SIZE) onSize?.(msg);
   }
 
   function reconnect() {
