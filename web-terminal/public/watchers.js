@@ -27,5 +27,5 @@ export function showWatchers(names) {
     badge.title = 'An instructor sees your terminal, read-only. They cannot type into it.';
     (document.querySelector('.statusbar') ?? document.body).append(badge);
   }
-  badge.textContent = `👁 Watched by ${names.join(', ')}`;
+  badge.textContent = `◉ Watched by ${names.join(', ')}`;
 }
