@@ -1,14 +1,16 @@
 // A session's exact screen, kept in a headless xterm.js fed the program's output, serialized for a viewer
 // that (re)attaches: colours, cursor, alternate screen, modes, and a bounded scrollback.
 //
-// Parsing costs CPU on the output path, so it never runs there: output is queued and parsed in slices
-// after the I/O of the moment, using at most BUDGET of the event loop's time while a backlog lasts.
-// The queue is bounded: when output outruns the parser for long, the oldest unparsed output is skipped
-// (the screen is then that of the newest output, which is what a flood leaves on screen anyway).
+// Parsing costs CPU, so it never runs on the output path: output is queued and parsed later within the
+// shared budget of a ParseScheduler. The queue is bounded: when output outruns the parser for long, the
+// oldest unparsed output is skipped (the screen is then that of the newest output, which is what a flood
+// leaves on screen anyway; alternate screen and cursor switches in the skipped output are still applied).
 // A snapshot parses whatever is queued first, so it is always up to date.
 import headless from '@xterm/headless';
 import serializeAddon from '@xterm/addon-serialize';
 import type { Terminal as HeadlessTerminal } from '@xterm/headless';
+import { sharedParseScheduler } from './parse-scheduler.ts';
+import type { Parseable, ParseScheduler } from './parse-scheduler.ts';
 
 const { Terminal } = headless;
 const { SerializeAddon } = serializeAddon;
@@ -24,24 +26,28 @@ export interface HeadlessScreenOptions {
   scrollbackLines: number;
   /** Unparsed output held at most; older output is skipped beyond it. */
   maxBacklogBytes?: number;
-  /** Share of the event loop's time parsing may take while a backlog lasts (0-1]. */
-  budget?: number;
+  /** Who parses, when (default: the service's shared scheduler). */
+  scheduler?: ParseScheduler;
 }
 
 type Resize = { cols: number; rows: number };
 
-const SLICE_MS = 4;
+/** Mode switches that must survive skipped output: alternate screen and cursor visibility, set (h) or reset (l). */
+const SURVIVING_MODES = ['\x1b[?1049', '\x1b[?1047', '\x1b[?47', '\x1b[?25'].map((prefix) => ({
+  set: Buffer.from(`${prefix}h`),
+  reset: Buffer.from(`${prefix}l`),
+}));
 
-export class HeadlessScreen {
+export class HeadlessScreen implements Parseable {
   private readonly term: HeadlessTerminal;
   private readonly serializer = new SerializeAddon();
   private readonly scrollbackLines: number;
   private readonly maxBacklogBytes: number;
-  private readonly budget: number;
+  private readonly scheduler: ParseScheduler;
   private queue: Array<Buffer | Resize> = [];
   private queuedBytes = 0;
-  private cutShort = false;
-  private timer: NodeJS.Immediate | NodeJS.Timeout | null = null;
+  /** What to write before the next parsed output after a skip: CAN, then the skipped mode switches. */
+  private afterSkip: Buffer[] = [];
   private disposed = false;
   private latestSize: Resize;
   skippedBytes = 0;
@@ -49,7 +55,7 @@ export class HeadlessScreen {
   constructor(opts: HeadlessScreenOptions) {
     this.scrollbackLines = opts.scrollbackLines;
     this.maxBacklogBytes = opts.maxBacklogBytes ?? 4 * 1024 * 1024;
-    this.budget = Math.min(1, Math.max(0.01, opts.budget ?? 0.5));
+    this.scheduler = opts.scheduler ?? sharedParseScheduler;
     this.latestSize = { cols: opts.cols, rows: opts.rows };
     // logLevel off: the parser would otherwise log unknown sequences the program prints.
     this.term = new Terminal({ cols: opts.cols, rows: opts.rows, scrollback: opts.scrollbackLines, allowProposedApi: true, logLevel: 'off' });
@@ -61,14 +67,14 @@ export class HeadlessScreen {
     this.queue.push(chunk);
     this.queuedBytes += chunk.length;
     if (this.queuedBytes > this.maxBacklogBytes) this.skipOldest();
-    this.schedule();
+    this.scheduler.add(this);
   }
 
   resize(cols: number, rows: number): void {
     if (this.disposed) return;
     this.latestSize = { cols, rows };
     this.queue.push({ cols, rows });
-    this.schedule();
+    this.scheduler.add(this);
   }
 
   /** The size of the screen (as last resized; output before it may still be waiting to be parsed). */
@@ -78,71 +84,57 @@ export class HeadlessScreen {
 
   snapshot(): Buffer {
     if (this.disposed) return Buffer.alloc(0);
-    this.parse(Infinity);
+    this.parseFor(Infinity);
     return Buffer.from(RESET + this.serializer.serialize({ scrollback: this.scrollbackLines }) + modesNotSerialized(this.term), 'utf8');
   }
 
   dispose(): void {
     this.disposed = true;
-    this.clearTimer();
+    this.scheduler.remove(this);
     this.queue = [];
     this.queuedBytes = 0;
     this.term.dispose();
   }
 
-  private schedule(): void {
-    if (this.timer) return;
-    this.timer = setImmediate(() => this.drain());
-  }
-
-  private drain(): void {
-    this.timer = null;
-    if (this.disposed) return;
-    const spent = this.parse(SLICE_MS);
-    if (this.queue.length === 0) return;
-    // Wait so that parsing stays within its share of the time.
-    this.timer = setTimeout(() => this.drain(), Math.max(1, (spent * (1 - this.budget)) / this.budget));
-    this.timer.unref();
-  }
-
-  /** Parses queued output until the queue is empty or `maxMs` has passed; returns the time spent. */
-  private parse(maxMs: number): number {
+  /** Parses queued output until the queue is empty (true) or `maxMs` has passed (false). */
+  parseFor(maxMs: number): boolean {
+    if (this.disposed) return true;
     const start = performance.now();
     while (this.queue.length > 0) {
       const item = this.queue.shift()!;
       if (Buffer.isBuffer(item)) {
         this.queuedBytes -= item.length;
-        if (this.cutShort) {
-          writeNow(this.term, CANCEL);
-          this.cutShort = false;
-        }
+        for (const pending of this.afterSkip.splice(0)) writeNow(this.term, pending);
         writeNow(this.term, item);
       } else {
         this.term.resize(item.cols, item.rows);
       }
       if (performance.now() - start >= maxMs) break;
     }
-    return performance.now() - start;
+    return this.queue.length === 0;
   }
 
   private skipOldest(): void {
     while (this.queuedBytes > this.maxBacklogBytes && this.queue.length > 0) {
       const item = this.queue.shift()!;
-      if (Buffer.isBuffer(item)) {
-        this.queuedBytes -= item.length;
-        this.skippedBytes += item.length;
-        this.cutShort = true;
-      } else {
+      if (!Buffer.isBuffer(item)) {
         this.term.resize(item.cols, item.rows); // sizes are never skipped
+        continue;
+      }
+      this.queuedBytes -= item.length;
+      this.skippedBytes += item.length;
+      if (this.afterSkip.length === 0) this.afterSkip.push(CANCEL);
+      for (const mode of SURVIVING_MODES) {
+        const set = item.lastIndexOf(mode.set);
+        const reset = item.lastIndexOf(mode.reset);
+        if (set < 0 && reset < 0) continue;
+        const switched = set > reset ? mode.set : mode.reset;
+        // Keep only the last switch of each mode.
+        const index = this.afterSkip.findIndex((b) => b === mode.set || b === mode.reset);
+        if (index >= 0) this.afterSkip.splice(index, 1);
+        this.afterSkip.push(switched);
       }
     }
-  }
-
-  private clearTimer(): void {
-    if (!this.timer) return;
-    clearImmediate(this.timer as NodeJS.Immediate);
-    clearTimeout(this.timer as NodeJS.Timeout);
-    this.timer = null;
   }
 }
 

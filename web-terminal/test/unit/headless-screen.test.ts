@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import headless from '@xterm/headless';
 import type { Terminal } from '@xterm/headless';
 import { HeadlessScreen } from '../../src/sessions/headless-screen.ts';
+import { ParseScheduler } from '../../src/sessions/parse-scheduler.ts';
 
 const { Terminal: HeadlessTerminal } = headless;
 
@@ -148,5 +149,39 @@ describe('headless screen', () => {
     // Were the sequence still open, `o` would end it and only `k` would show.
     assert.equal(back.buffer.active.getLine(0)!.translateToString(true), 'start ok');
     screen.dispose();
+  });
+  it('switches to the alternate screen and hides the cursor even when the switch was in skipped output', () => {
+    const screen = new HeadlessScreen({ cols: 40, rows: 5, scrollbackLines: 10, maxBacklogBytes: 32 });
+    screen.append(Buffer.from('shell prompt $ '));
+    screen.snapshot();
+    screen.append(Buffer.from(`\x1b[?1049h\x1b[?25l${'redraw '.repeat(20)}`)); // skipped
+    screen.append(Buffer.from('\x1b[Hlast frame'));
+    assert.ok(screen.skippedBytes > 0);
+    const back = restored(screen, 40, 5);
+    const state = describeTerminal(back);
+    assert.equal(state.type, 'alternate');
+    assert.equal(state.hidden, true);
+    assert.equal(back.buffer.active.getLine(0)!.translateToString(true), 'last frame');
+    assert.equal(back.buffer.normal.getLine(0)!.translateToString(true).trimEnd(), 'shell prompt $', 'the normal screen underneath');
+    screen.dispose();
+  });
+});
+
+describe('parse scheduler', () => {
+  it('serves every waiting screen in turn, in slices, until all is parsed', async () => {
+    const scheduler = new ParseScheduler(0.5, 2);
+    const served: string[] = [];
+    const item = (name: string, slices: number) => ({
+      parseFor: () => {
+        served.push(name);
+        slices -= 1;
+        return slices === 0;
+      },
+    });
+    scheduler.add(item('a', 3));
+    scheduler.add(item('b', 2));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual([...served].sort(), ['a', 'a', 'a', 'b', 'b']);
+    assert.deepEqual(served.slice(0, 4), ['a', 'b', 'a', 'b'], 'round-robin');
   });
 });
