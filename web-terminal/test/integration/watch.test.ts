@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { Service } from '../../src/server.ts';
+import { assertMatchesOpenApi } from '../helpers/openapi.ts';
 import { sandboxProcesses, waitUntil } from '../helpers/processes.ts';
 import { startTestService } from '../helpers/service.ts';
 import { openTerminal, wsUrl } from '../helpers/terminal-client.ts';
@@ -68,6 +69,7 @@ describe('instructor live view (local runtime)', () => {
 
     const listed = await instructor('GET', '/api/watch/sessions');
     assert.equal(listed.status, 200);
+    assertMatchesOpenApi('get', '/api/watch/sessions', 200, listed.body);
     const row = (listed.body.sessions as Array<Record<string, unknown>>).find((s) => s.id === id);
     assert.equal(row?.displayName, 'lea@example.org');
     assert.deepEqual(row?.watchers, []);
@@ -75,6 +77,7 @@ describe('instructor live view (local runtime)', () => {
 
     const granted = await instructor('POST', `/api/sessions/${id}/watch`);
     assert.equal(granted.status, 200);
+    assertMatchesOpenApi('post', '/api/sessions/{sessionId}/watch', 200, granted.body);
     assert.match(granted.body.wsUrl as string, new RegExp(`^/ws/sessions/${id}/watch\\?ticket=[A-Za-z0-9_-]{43}$`));
     // A watch ticket does not open the owner's socket (and is used up trying).
     const ticket = new URL(granted.body.wsUrl as string, 'http://x').search;
@@ -128,7 +131,9 @@ describe('instructor live view (local runtime)', () => {
     await learner('DELETE', `/api/sessions/${id}`);
     assert.equal((await again.closed).code, 1000);
     assert.ok(again.controls.some((c) => c.type === 'exit'));
-    assert.equal((await instructor('POST', `/api/sessions/${id}/watch`)).status, 409);
+    const ended = await instructor('POST', `/api/sessions/${id}/watch`);
+    assert.equal(ended.status, 409);
+    assertMatchesOpenApi('post', '/api/sessions/{sessionId}/watch', 409, ended.body);
   });
 
   it('a stalled watcher does not stall the learner; once it reads again it catches up with a fresh screen', { timeout: 90_000 }, async () => {
