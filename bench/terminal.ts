@@ -135,8 +135,15 @@ async function measureEcho(open: Opener, setup?: EchoSetup): Promise<{ p50Ms: nu
   return { p50Ms: round(percentile(samples, 50)), p99Ms: round(percentile(samples, 99)) };
 }
 
-async function measureThroughput(open: Opener): Promise<{ mbPerSecond: number; bytes: number }> {
+/** CPU time (user + system, ms) the process has used, from /proc: a cost that holds on a busy machine. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
+}
+
+async function measureThroughput(open: Opener, pid?: number): Promise<{ mbPerSecond: number; bytes: number; serverCpuMsPerMb?: number }> {
   const { ws } = await open(THROUGHPUT_COMMAND);
+  const cpuBefore = pid ? cpuMs(pid) : 0;
   let bytes = 0;
   let tail = '';
   let t0 = 0;
@@ -152,7 +159,8 @@ async function measureThroughput(open: Opener): Promise<{ mbPerSecond: number; b
   });
   const seconds = (performance.now() - t0) / 1000;
   ws.terminate();
-  return { mbPerSecond: round(bytes / seconds / 1e6, 1), bytes };
+  const cpu = pid ? { serverCpuMsPerMb: round((cpuMs(pid) - cpuBefore) / (bytes / 1e6), 2) } : {};
+  return { mbPerSecond: round(bytes / seconds / 1e6, 1), bytes, ...cpu };
 }
 
 /** A client that stops reading while the program floods output: server memory must stay flat. */
@@ -233,7 +241,7 @@ function stalledWatcher(url: string): EchoSetup {
 async function serviceThroughput(env: Record<string, string>) {
   const flood = await startService({ SESSION_COMMAND: THROUGHPUT_COMMAND, ...env });
   try {
-    return await measureThroughput(serviceOpener(flood.url));
+    return await measureThroughput(serviceOpener(flood.url), flood.child.pid!);
   } finally {
     await flood.stop();
   }
@@ -266,7 +274,7 @@ export async function runTerminalBench(): Promise<object> {
 
     if (only('throughput')) {
     step('throughput');
-    const baselineThroughput = await measureThroughput(baselineOpener(baseline.url));
+    const baselineThroughput = await measureThroughput(baselineOpener(baseline.url), baseline.child.pid!);
     const screenThroughput = await serviceThroughput({});
     const rawThroughput = await serviceThroughput({ SCREEN_RESTORE: 'false' });
     results.throughput = {

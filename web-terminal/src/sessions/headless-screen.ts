@@ -67,6 +67,7 @@ export class HeadlessScreen implements Parseable {
     this.queue.push(chunk);
     this.queuedBytes += chunk.length;
     if (this.queuedBytes > this.maxBacklogBytes) this.skipOldest();
+    this.scheduler.earn(chunk.length);
     this.scheduler.add(this);
   }
 
@@ -84,7 +85,7 @@ export class HeadlessScreen implements Parseable {
 
   snapshot(): Buffer {
     if (this.disposed) return Buffer.alloc(0);
-    this.parseFor(Infinity);
+    this.parseFor(Infinity, Infinity);
     return Buffer.from(RESET + this.serializer.serialize({ scrollback: this.scrollbackLines }) + modesNotSerialized(this.term), 'utf8');
   }
 
@@ -96,14 +97,16 @@ export class HeadlessScreen implements Parseable {
     this.term.dispose();
   }
 
-  /** Parses queued output until the queue is empty (true) or `maxMs` has passed (false). */
-  parseFor(maxMs: number): boolean {
-    if (this.disposed) return true;
+  /** Parses queued output until the queue is empty, `maxMs` has passed or about `maxBytes` are parsed. */
+  parseFor(maxMs: number, maxBytes: number): { bytes: number; done: boolean } {
+    if (this.disposed) return { bytes: 0, done: true };
     const start = performance.now();
-    while (this.queue.length > 0) {
+    let bytes = 0;
+    while (this.queue.length > 0 && bytes < maxBytes) {
       const item = this.queue.shift()!;
       if (Buffer.isBuffer(item)) {
         this.queuedBytes -= item.length;
+        bytes += item.length;
         for (const pending of this.afterSkip.splice(0)) writeNow(this.term, pending);
         writeNow(this.term, item);
       } else {
@@ -111,7 +114,7 @@ export class HeadlessScreen implements Parseable {
       }
       if (performance.now() - start >= maxMs) break;
     }
-    return this.queue.length === 0;
+    return { bytes, done: this.queue.length === 0 };
   }
 
   private skipOldest(): void {

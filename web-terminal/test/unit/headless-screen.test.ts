@@ -168,20 +168,45 @@ describe('headless screen', () => {
 });
 
 describe('parse scheduler', () => {
-  it('serves every waiting screen in turn, in slices, until all is parsed', async () => {
-    const scheduler = new ParseScheduler(0.5, 2);
-    const served: string[] = [];
-    const item = (name: string, slices: number) => ({
-      parseFor: () => {
+  const chunks = (name: string, count: number, served: string[]) => ({
+    parseFor: (_ms: number, maxBytes: number) => {
+      let bytes = 0;
+      while (count > 0 && bytes < maxBytes) {
         served.push(name);
-        slices -= 1;
-        return slices === 0;
-      },
-    });
-    scheduler.add(item('a', 3));
-    scheduler.add(item('b', 2));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+        count -= 1;
+        bytes += 1000;
+      }
+      return { bytes, done: count === 0 };
+    },
+  });
+
+  it('serves every waiting screen in turn until all is parsed', async () => {
+    // A burst of two chunks at a time: each turn serves one chunk of each screen.
+    const scheduler = new ParseScheduler({ shareOfOutput: 0, trickleBytesPerSecond: 1e9, burstBytes: 2000 });
+    const served: string[] = [];
+    scheduler.add(chunks('a', 3, served));
+    scheduler.add(chunks('b', 2, served));
+    await new Promise((resolve) => setTimeout(resolve, 100));
     assert.deepEqual([...served].sort(), ['a', 'a', 'a', 'b', 'b']);
     assert.deepEqual(served.slice(0, 4), ['a', 'b', 'a', 'b'], 'round-robin');
+  });
+
+  it('parses no more than its share of the output plus the trickle, however the output arrives', async () => {
+    let clock = 0;
+    const scheduler = new ParseScheduler({ shareOfOutput: 0.05, trickleBytesPerSecond: 10_000, burstBytes: 20_000, now: () => clock });
+    const served: string[] = [];
+    const screen = chunks('s', 1_000_000, served);
+    // 1000 chunks of 10 kB, each in its own turn of the event loop, 1 ms apart.
+    for (let i = 0; i < 1000; i += 1) {
+      scheduler.earn(10_000);
+      scheduler.add(screen);
+      await new Promise((resolve) => setImmediate(resolve));
+      clock += 1;
+    }
+    const parsed = served.length * 1000;
+    const allowed = 0.05 * 10_000_000 + 10_000 * (clock / 1000) + 20_000 + 1000;
+    assert.ok(parsed <= allowed, `parsed ${parsed} of 10 MB (allowed ${allowed})`);
+    assert.ok(parsed >= 0.05 * 10_000_000 - 20_000, `and it does use its budget: ${parsed}`);
+    scheduler.remove(screen);
   });
 });
