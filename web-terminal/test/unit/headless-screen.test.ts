@@ -6,6 +6,7 @@ import headless from '@xterm/headless';
 import type { Terminal } from '@xterm/headless';
 import { HeadlessScreen } from '../../src/sessions/headless-screen.ts';
 import { ParseScheduler } from '../../src/sessions/parse-scheduler.ts';
+import { waitUntil } from '../helpers/processes.ts';
 
 const { Terminal: HeadlessTerminal } = headless;
 
@@ -186,7 +187,7 @@ describe('parse scheduler', () => {
     const served: string[] = [];
     scheduler.add(chunks('a', 3, served));
     scheduler.add(chunks('b', 2, served));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitUntil(() => served.length === 5, 10_000, 'all parsed');
     assert.deepEqual([...served].sort(), ['a', 'a', 'a', 'b', 'b']);
     assert.deepEqual(served.slice(0, 4), ['a', 'b', 'a', 'b'], 'round-robin');
   });
