@@ -12,6 +12,7 @@ import { mountStagePanel } from './stages.js';
 import { createBanner, createStatusLine } from './status.js';
 import { mountTabs } from './tabs.js';
 import { createTerminalView } from './terminal-view.js';
+import { showWatchers } from './watchers.js';
 
 adoptEmbeddedToken();
 
@@ -147,6 +148,7 @@ function open(session, wsUrl) {
   banner.hide('socket');
   showSessionView();
   term.reset();
+  showWatchers([]);
   term.focus();
   status.set(session.state === 'running' ? 'running' : 'starting', describeState(session.state));
   let firstUrl = wsUrl;
@@ -159,6 +161,7 @@ function open(session, wsUrl) {
     },
     onStatus,
     onEvent: (evt) => state.stagePanel?.handleEvent(evt),
+    onWatchers: showWatchers,
     onEnded: ({ code, message }) => {
       if (code === CloseCode.TAKEN_OVER) return takenOver();
       if (code === CloseCode.ENDED) return void sessionEnded();

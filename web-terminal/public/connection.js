@@ -8,7 +8,7 @@ const LOW_WATER = 64 * 1024;
 /** Keystrokes typed while the socket is still opening are kept (this much) and sent once it opens. */
 const MAX_EARLY_INPUT = 16 * 1024;
 
-export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) {
+export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded, onWatchers, onSize }) {
   let ws = null;
   let closedByUs = false;
   let attempts = 0;
@@ -76,6 +76,7 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) 
           [CloseCode.PROTOCOL_ERROR]: 'The connection was closed by the server.',
           [CloseCode.INVALID_DATA]: 'The connection was closed by the server.',
         }[event.code];
+        onWatchers?.([]);
         onEnded({ code: event.code, message: why ?? '' });
         return;
       }
@@ -88,6 +89,8 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded }) 
     else if (msg.type === ServerMessage.EXIT) onStatus('ended', msg.code === null ? (msg.reason || '') : `exit code ${msg.code}`, msg);
     else if (msg.type === ServerMessage.EVENT) onEvent(msg);
     else if (msg.type === ServerMessage.ERROR) onStatus('error', msg.message, msg);
+    else if (msg.type === ServerMessage.WATCHERS) onWatchers?.(msg.names);
+    else if (msg.type === ServerMessage.SIZE) onSize?.(msg);
   }
 
   function reconnect() {

@@ -3,6 +3,6 @@ export declare const CloseCode: Readonly<{
 }>;
 export declare const FINAL_CLOSE_CODES: readonly number[];
 export declare const ClientMessage: Readonly<{ RESIZE: 'resize'; PING: 'ping'; PAUSE: 'pause'; RESUME: 'resume' }>;
-export declare const ServerMessage: Readonly<{ STATUS: 'status'; EXIT: 'exit'; EVENT: 'event'; ERROR: 'error'; PONG: 'pong' }>;
+export declare const ServerMessage: Readonly<{ STATUS: 'status'; EXIT: 'exit'; EVENT: 'event'; ERROR: 'error'; PONG: 'pong'; WATCHERS: 'watchers'; SIZE: 'size' }>;
 export declare const MAX_COLS: number;
 export declare const MAX_ROWS: number;

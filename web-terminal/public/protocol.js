@@ -32,6 +32,8 @@ export const ServerMessage = Object.freeze({
   EVENT: 'event',
   ERROR: 'error',
   PONG: 'pong',
+  WATCHERS: 'watchers', // to the owner: who watches the session read-only ({names: [...]}, empty when nobody)
+  SIZE: 'size', // to a watcher: the session's terminal size ({cols, rows}); the screen is drawn for it
 });
 
 export const MAX_COLS = 1000;

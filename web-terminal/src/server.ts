@@ -36,6 +36,7 @@ import { createInfoRoutes } from './routes/info.ts';
 import { pushLiveSessions } from './proxy-snapshots.ts';
 import { createHistoryRoutes } from './routes/history.ts';
 import { createSessionRoutes } from './routes/sessions.ts';
+import { createWatchRoutes } from './routes/watch.ts';
 import { createLocalRuntime } from './runtime/local/local-runtime.ts';
 import { allowedProfiles } from './runtime/kubernetes/profiles.ts';
 import type { SessionRuntime } from './runtime/types.ts';
@@ -119,6 +120,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     limits: { maxSessions: config.MAX_SESSIONS, maxSessionsPerUser: config.MAX_SESSIONS_PER_USER, createsPerMinute: config.SESSION_CREATES_PER_MINUTE },
     timeouts: { sessionSeconds: config.SESSION_TIMEOUT_SECONDS, idleSeconds: config.IDLE_TIMEOUT_SECONDS, graceSeconds: config.RECONNECT_GRACE_SECONDS },
     scrollbackBytes: config.SCROLLBACK_BYTES,
+    screen: { restore: config.SCREEN_RESTORE, scrollbackLines: config.SCROLLBACK_LINES, rawBytes: config.SCROLLBACK_BYTES },
     command: sessionCommand,
     inputReadyMarker: inputReadyMarker(sessionCommand),
     hashUser: makeUserHasher(secret),
@@ -166,6 +168,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   app.use(createSessionRoutes({ manager, wsUrlFor: (session, req) => auth.wsUrlFor(getIdentity(req), session.id) }));
   app.use(createAdminRoutes({ manager }));
   app.use(createHistoryRoutes({ store: history.store, progress: store, manager }));
+  app.use(createWatchRoutes({ manager, watchUrlFor: (session, req) => auth.watchUrlFor(getIdentity(req), session.id), logger: logger.child({ component: 'watch' }) }));
   app.use(createCourseRoutes({ catalog }));
   app.use(createProgressRoutes({ catalog, store }));
   app.use(createAnswerRoutes({
@@ -191,7 +194,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     allowedOrigins: config.ALLOWED_ORIGINS,
     hosts,
     maxMessageBytes: config.WS_MAX_MESSAGE_BYTES,
-    authenticateUpgrade: (req, sessionId, url) => auth.authenticateUpgrade(req, sessionId, url),
+    authenticateUpgrade: (req, sessionId, url, access) => auth.authenticateUpgrade(req, sessionId, url, access),
   });
 
   await new Promise<void>((resolveListen, reject) => {

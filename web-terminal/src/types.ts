@@ -9,6 +9,8 @@ export interface Identity {
   /** What the UI shows. */
   displayName: string;
   isAdmin: boolean;
+  /** May watch any running session read-only (administrators may too). Absent means no. */
+  isInstructor?: boolean;
 }
 
 /** The public view of a session (what the REST API returns). */

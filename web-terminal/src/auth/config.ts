@@ -31,6 +31,10 @@ export const authConfigShape = {
     .describe('trusted-header: groups (comma-separated) whose members are administrators.'),
   AUTH_ADMIN_USERS: listVar()
     .describe('trusted-header and jwt: user ids (comma-separated) that are administrators.'),
+  AUTH_INSTRUCTOR_GROUPS: listVar()
+    .describe('trusted-header: groups (comma-separated) whose members are instructors: they may watch any running session read-only (the learner is shown who watches).'),
+  AUTH_INSTRUCTOR_USERS: listVar()
+    .describe('User ids (comma-separated) that are instructors, in every mode (`local` is the user of AUTH_MODE=none). Administrators may watch sessions too.'),
   AUTH_TRUSTED_PROXIES: listVar()
     .refine((list) => list.every(isValidCidr), 'must be a comma-separated list of IP addresses or CIDR ranges (IPv4 or IPv6)')
     .describe('trusted-header (required): peer addresses (CIDRs, e.g. `10.42.0.0/16,::1/128`) whose identity headers are believed. From anyone else the headers are ignored.'),
@@ -52,6 +56,9 @@ export const authConfigShape = {
   AUTH_JWT_ADMIN_CLAIM: optionalString()
     .refine((v) => v === undefined || /^[A-Za-z0-9_:/-]+(\.[A-Za-z0-9_:/-]+)*(=.+)?$/.test(v), 'must be `claim` or `claim=value` (claim may be a dotted path)')
     .describe('jwt: which claim makes an administrator. `admin`: the claim `admin` is `true`; `roles=admin`: the claim `roles` is "admin" or an array containing it. A dotted path reaches nested claims (`realm_access.roles=admin`). Unset: nobody is an administrator through a token.'),
+  AUTH_JWT_INSTRUCTOR_CLAIM: optionalString()
+    .refine((v) => v === undefined || /^[A-Za-z0-9_:/-]+(\.[A-Za-z0-9_:/-]+)*(=.+)?$/.test(v), 'must be `claim` or `claim=value` (claim may be a dotted path)')
+    .describe('jwt: which claim makes an instructor, in the form of AUTH_JWT_ADMIN_CLAIM (e.g. `roles=instructor`). Unset: nobody is an instructor through a token.'),
   AUTH_JWT_COOKIE: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a cookie name').default('claudecode_token')
     .describe('jwt: cookie that may carry the token instead of an `Authorization: Bearer` header.'),
   AUTH_TICKET_TTL_SECONDS: intVar(30, 5, 600)

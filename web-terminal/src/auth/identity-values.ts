@@ -28,6 +28,6 @@ export function pickDisplayName(candidates: unknown[]): string {
   return '';
 }
 
-export function makeIdentity(userId: string, displayName: string, isAdmin: boolean): Identity {
-  return Object.freeze({ userId, displayName, isAdmin });
+export function makeIdentity(userId: string, displayName: string, isAdmin: boolean, isInstructor = false): Identity {
+  return Object.freeze(isInstructor ? { userId, displayName, isAdmin, isInstructor } : { userId, displayName, isAdmin });
 }

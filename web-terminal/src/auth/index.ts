@@ -17,6 +17,7 @@ import { jwtAuthenticator, keySetFromJson, keySetFromUrl, secretKeys } from './j
 import type { JwtKeys } from './jwt.ts';
 import { assertAuthConfigSafe, readSecretFile } from './safety.ts';
 import { TicketStore } from './tickets.ts';
+import type { SocketAccess } from './tickets.ts';
 import { trustedHeaderAuthenticator } from './trusted-header.ts';
 
 export { assertAuthConfigSafe } from './safety.ts';
@@ -25,8 +26,10 @@ export interface Auth {
   authenticator: Authenticator;
   /** The path a caller opens for a session's terminal, with a fresh one-time ticket. */
   wsUrlFor(identity: Identity, sessionId: string): string;
-  /** Who is opening a session's terminal socket; null refuses it. */
-  authenticateUpgrade(req: IncomingMessage, sessionId: string, url: URL): Promise<Identity | null>;
+  /** The path a watcher (instructor) opens to watch a session read-only, with a fresh one-time ticket. */
+  watchUrlFor(identity: Identity, sessionId: string): string;
+  /** Who is opening a session's terminal socket (`access`: the owner's or a watcher's); null refuses it. */
+  authenticateUpgrade(req: IncomingMessage, sessionId: string, url: URL, access?: SocketAccess): Promise<Identity | null>;
 }
 
 function jwtKeys(config: Config, logger: Logger): JwtKeys {
@@ -47,7 +50,7 @@ function jwtKeys(config: Config, logger: Logger): JwtKeys {
 export function makeAuthenticator(config: Config, logger: Logger): Authenticator {
   switch (config.AUTH_MODE) {
     case 'none':
-      return localUserAuthenticator();
+      return localUserAuthenticator({ instructorUsers: config.AUTH_INSTRUCTOR_USERS });
     case 'trusted-header':
       return trustedHeaderAuthenticator({
         trustedProxies: parseAddressRanges(config.AUTH_TRUSTED_PROXIES),
@@ -56,6 +59,8 @@ export function makeAuthenticator(config: Config, logger: Logger): Authenticator
         groupsHeader: config.AUTH_GROUPS_HEADER,
         adminGroups: config.AUTH_ADMIN_GROUPS,
         adminUsers: config.AUTH_ADMIN_USERS,
+        instructorGroups: config.AUTH_INSTRUCTOR_GROUPS,
+        instructorUsers: config.AUTH_INSTRUCTOR_USERS,
       });
     case 'jwt':
       return jwtAuthenticator({
@@ -66,6 +71,8 @@ export function makeAuthenticator(config: Config, logger: Logger): Authenticator
         cookieName: config.AUTH_JWT_COOKIE,
         adminClaim: config.AUTH_JWT_ADMIN_CLAIM,
         adminUsers: config.AUTH_ADMIN_USERS,
+        instructorClaim: config.AUTH_JWT_INSTRUCTOR_CLAIM,
+        instructorUsers: config.AUTH_INSTRUCTOR_USERS,
         logger,
       });
   }
@@ -84,7 +91,8 @@ export function createAuth(config: Config, logger: Logger): Auth {
   return {
     authenticator,
     wsUrlFor: (identity, sessionId) => `/ws/sessions/${encodeURIComponent(sessionId)}?ticket=${tickets.issue(identity, sessionId)}`,
-    async authenticateUpgrade(req, sessionId, url) {
+    watchUrlFor: (identity, sessionId) => `/ws/sessions/${encodeURIComponent(sessionId)}/watch?ticket=${tickets.issue(identity, sessionId, 'watch')}`,
+    async authenticateUpgrade(req, sessionId, url, access = 'owner') {
       const ticket = url.searchParams.get('ticket');
       if (!ticket) return null;
       const grant = tickets.redeem(ticket);
@@ -92,7 +100,8 @@ export function createAuth(config: Config, logger: Logger): Auth {
       // A request that also says who it is (proxy headers, a token cookie) must be the ticket's user.
       const caller = await authenticator.identify(req).catch(() => null);
       if (caller && caller.userId !== grant.identity.userId) return nobody;
-      if (grant.sessionId !== sessionId) return nobody;
+      // A watch ticket does not open the owner's socket, nor the other way round.
+      if (grant.sessionId !== sessionId || grant.access !== access) return nobody;
       return grant.identity;
     },
   };

@@ -28,6 +28,9 @@ export interface JwtOptions {
   /** `claim` (must be true) or `claim=value` (equal, or an array containing it); dotted paths allowed. */
   adminClaim?: string | undefined;
   adminUsers: readonly string[];
+  /** Same form as adminClaim: which claim makes an instructor. */
+  instructorClaim?: string | undefined;
+  instructorUsers?: readonly string[];
   logger: Logger;
 }
 
@@ -62,7 +65,7 @@ export function tokenFromRequest(req: IncomingMessage, cookieName: string): stri
   return undefined;
 }
 
-/** Compiles AUTH_JWT_ADMIN_CLAIM into a test on a verified payload. */
+/** Compiles AUTH_JWT_ADMIN_CLAIM (or AUTH_JWT_INSTRUCTOR_CLAIM) into a test on a verified payload. */
 export function adminClaimMatcher(spec: string | undefined): (payload: JWTPayload) => boolean {
   if (!spec) return () => false;
   const eq = spec.indexOf('=');
@@ -82,6 +85,8 @@ export function adminClaimMatcher(spec: string | undefined): (payload: JWTPayloa
 export function jwtAuthenticator(opts: JwtOptions): Authenticator {
   const isAdminByClaim = adminClaimMatcher(opts.adminClaim);
   const adminUsers = new Set(opts.adminUsers);
+  const isInstructorByClaim = adminClaimMatcher(opts.instructorClaim);
+  const instructorUsers = new Set(opts.instructorUsers ?? []);
   const verifyOptions = {
     algorithms: [...(opts.keys.kind === 'secret' ? SECRET_ALGORITHMS : KEY_SET_ALGORITHMS)],
     issuer: opts.issuer,
@@ -109,7 +114,8 @@ export function jwtAuthenticator(opts: JwtOptions): Authenticator {
       const userId = cleanUserId(payload.sub);
       if (!userId) return null;
       const displayName = pickDisplayName([payload.name, payload.preferred_username]);
-      return makeIdentity(userId, displayName, adminUsers.has(userId) || isAdminByClaim(payload));
+      const isInstructor = instructorUsers.has(userId) || isInstructorByClaim(payload);
+      return makeIdentity(userId, displayName, adminUsers.has(userId) || isAdminByClaim(payload), isInstructor);
     },
   };
 }

@@ -5,9 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Identity } from '../types.ts';
 
+/** What a ticket opens: the owner's terminal socket, or a read-only watcher's socket. */
+export type SocketAccess = 'owner' | 'watch';
+
 export interface TicketGrant {
   identity: Identity;
   sessionId: string;
+  access: SocketAccess;
 }
 
 interface Entry extends TicketGrant {
@@ -43,14 +47,14 @@ export class TicketStore {
     return this.entries.size;
   }
 
-  /** A new ticket (32 random bytes, base64url) for this user and session. */
-  issue(identity: Identity, sessionId: string): string {
+  /** A new ticket (32 random bytes, base64url) for this user, session and kind of access. */
+  issue(identity: Identity, sessionId: string, access: SocketAccess = 'owner'): string {
     this.evictExpired();
     const mine = this.byUser.get(identity.userId);
     if (mine && mine.size >= this.maxPerUser) this.delete(mine.values().next().value!);
     if (this.entries.size >= this.maxTickets) this.delete(this.entries.keys().next().value!);
     const ticket = randomBytes(32).toString('base64url');
-    this.entries.set(ticket, { identity, sessionId, expiresAt: this.now() + this.ttlMs });
+    this.entries.set(ticket, { identity, sessionId, access, expiresAt: this.now() + this.ttlMs });
     if (mine) mine.add(ticket);
     else this.byUser.set(identity.userId, new Set([ticket]));
     return ticket;
@@ -62,7 +66,7 @@ export class TicketStore {
     if (!entry) return undefined;
     this.delete(ticket);
     if (entry.expiresAt <= this.now()) return undefined;
-    return { identity: entry.identity, sessionId: entry.sessionId };
+    return { identity: entry.identity, sessionId: entry.sessionId, access: entry.access };
   }
 
   private evictExpired(): void {

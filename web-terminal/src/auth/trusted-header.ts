@@ -16,6 +16,8 @@ export interface TrustedHeaderOptions {
   groupsHeader?: string | undefined;
   adminGroups: readonly string[];
   adminUsers: readonly string[];
+  instructorGroups?: readonly string[];
+  instructorUsers?: readonly string[];
 }
 
 /** The header's value when it was sent exactly once; a repeated identity header is ambiguous. */
@@ -27,6 +29,8 @@ function singleHeader(req: IncomingMessage, name: string): string | undefined {
 export function trustedHeaderAuthenticator(opts: TrustedHeaderOptions): Authenticator {
   const adminGroups = new Set(opts.adminGroups);
   const adminUsers = new Set(opts.adminUsers);
+  const instructorGroups = new Set(opts.instructorGroups ?? []);
+  const instructorUsers = new Set(opts.instructorUsers ?? []);
   return {
     async identify(req) {
       if (!opts.trustedProxies.contains(req.socket.remoteAddress)) return null;
@@ -37,7 +41,8 @@ export function trustedHeaderAuthenticator(opts: TrustedHeaderOptions): Authenti
         ? (req.headersDistinct[opts.groupsHeader] ?? []).flatMap((v) => v.split(',')).map((g) => g.trim()).filter(Boolean)
         : [];
       const isAdmin = adminUsers.has(userId) || groups.some((g) => adminGroups.has(g));
-      return makeIdentity(userId, pickDisplayName([email]), isAdmin);
+      const isInstructor = instructorUsers.has(userId) || groups.some((g) => instructorGroups.has(g));
+      return makeIdentity(userId, pickDisplayName([email]), isAdmin, isInstructor);
     },
   };
 }

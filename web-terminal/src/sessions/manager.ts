@@ -9,6 +9,8 @@ import type { ServiceMetrics } from '../metrics.ts';
 import { Admission } from './admission.ts';
 import { newSessionId } from './ids.ts';
 import { Session } from './session.ts';
+import type { ScreenSettings } from './screen-record.ts';
+import { canWatchSessions } from '../auth/roles.ts';
 import { CloseCode } from '../ws/protocol.ts';
 import { describeReason } from '../../public/reasons.js';
 
@@ -29,6 +31,8 @@ export interface SessionManagerOptions {
   limits: { maxSessions: number; maxSessionsPerUser: number; createsPerMinute: number };
   timeouts: { sessionSeconds: number; idleSeconds: number; graceSeconds: number };
   scrollbackBytes: number;
+  /** How each session keeps its screen for (re)attaching viewers (default: raw replay of scrollbackBytes). */
+  screen?: ScreenSettings;
   /** argv of the session program. */
   command: string[];
   hashUser: (userId: string) => string;
@@ -141,6 +145,7 @@ export class SessionManager {
       expiresAt: new Date(createdAt.getTime() + this.opts.timeouts.sessionSeconds * 1000),
       scrollbackBytes: this.opts.scrollbackBytes,
       inputReadyMarker: this.opts.inputReadyMarker ?? null,
+      screen: this.opts.screen,
       now: this.now,
     });
     this.sessions.set(session.id, session);
@@ -162,6 +167,11 @@ export class SessionManager {
   /** A session the caller may end: their own, or any for an administrator (who may not attach to it). */
   getForEnding(identity: Identity, id: string): Session | undefined {
     return this.get(identity, id) ?? (identity.isAdmin ? this.sessions.get(id) : undefined);
+  }
+
+  /** Any session, for an instructor or administrator watching it read-only; undefined for anyone else. */
+  getForWatching(identity: Identity, id: string): Session | undefined {
+    return canWatchSessions(identity) ? this.sessions.get(id) : undefined;
   }
 
   list(identity: Identity): Session[] {
@@ -319,6 +329,7 @@ export class SessionManager {
         createdAt: record.createdAt,
         expiresAt,
         scrollbackBytes: this.opts.scrollbackBytes,
+        screen: this.opts.screen,
         now: this.now,
       });
       try {

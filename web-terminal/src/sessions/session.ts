@@ -1,16 +1,30 @@
-// One session: its state, its terminal, its viewer, and the flow control between them.
+// One session: its state, its terminal, its viewer (the owner's socket, which may type and whose backlog
+// pauses the program), its watchers (read-only sockets that never slow it down), and its screen record.
 import type { Terminal } from '../runtime/types.ts';
 import type { SessionEvent, SessionState, SessionView } from '../types.ts';
 import { CloseCode } from '../ws/protocol.ts';
 import type { ServerMessageBody } from '../ws/protocol.ts';
 import { InputHold } from './input-hold.ts';
-import { Scrollback } from './scrollback.ts';
+import { createScreenRecord } from './screen-record.ts';
+import type { ScreenRecord, ScreenSettings } from './screen-record.ts';
 import { describeReason } from '../../public/reasons.js';
 import type { Viewer } from './viewer.ts';
 
 const MAX_PENDING_EVENTS = 32;
 /** Keystrokes kept while the session starts (delivered once it runs); past this they are refused visibly. */
 export const MAX_PENDING_INPUT_BYTES = 16 * 1024;
+/** The size every sandbox starts with (SessionManager.sandboxSpec), until a viewer says otherwise. */
+const INITIAL_SIZE = Object.freeze({ cols: 80, rows: 24 });
+/** A lagging watcher gets a fresh screen at most this often (a snapshot costs the server CPU). */
+export const WATCHER_RESYNC_MS = 1000;
+
+/** A watcher's state: live, or lagging (skipped until its socket drains, then sent a fresh screen). */
+interface Watch {
+  name: string;
+  lagging: boolean;
+  lastScreenAt: number;
+  timer: NodeJS.Timeout | null;
+}
 
 type PauseReason = 'socket' | 'browser';
 
@@ -25,11 +39,14 @@ export interface SessionInit {
   profile: string;
   createdAt: Date;
   expiresAt: Date;
+  /** Raw output replayed on attach when `screen` is not given (or says restore: false). */
   scrollbackBytes: number;
   /** Output that shows the program reads keys (input typed before it is held until then); null: at once. */
   inputReadyMarker?: string | null;
   /** How long input is held for a program that never shows the marker. */
   inputReadyTimeoutMs?: number;
+  /** How the screen is kept for (re)attaching viewers; default: the last `scrollbackBytes` of raw output. */
+  screen?: ScreenSettings;
   now?: () => number;
 }
 
@@ -54,7 +71,8 @@ export class Session {
   private _endedAt: Date | null = null;
   private terminal: Terminal | null = null;
   private viewer: Viewer | null = null;
-  private scrollback: Scrollback;
+  private screen: ScreenRecord;
+  private readonly watchers = new Map<Viewer, Watch>();
   private readonly pendingEvents: SessionEvent[] = [];
   /** Input typed before the program can take it (both runtimes: a pod can take seconds to start). */
   private readonly inputHold: InputHold;
@@ -82,7 +100,7 @@ export class Session {
     this.profile = init.profile;
     this.createdAt = init.createdAt;
     this.expiresAt = init.expiresAt;
-    this.scrollback = new Scrollback(init.scrollbackBytes);
+    this.screen = createScreenRecord(init.screen ?? { restore: false, scrollbackLines: 0, rawBytes: init.scrollbackBytes }, INITIAL_SIZE);
     this.inputHold = new InputHold(MAX_PENDING_INPUT_BYTES, init.inputReadyMarker ?? null);
     this.inputReadyTimeoutMs = init.inputReadyTimeoutMs ?? 20_000;
     this.now = init.now ?? Date.now;
@@ -103,6 +121,15 @@ export class Session {
 
   get hasViewer(): boolean {
     return this.viewer !== null;
+  }
+
+  get watcherCount(): number {
+    return this.watchers.size;
+  }
+
+  /** Output skipped by the screen record because it came faster than it could be kept. */
+  get screenSkippedBytes(): number {
+    return this.screen.skippedBytes;
   }
 
   view(): SessionView {
@@ -169,7 +196,7 @@ export class Session {
     this.terminal?.detach();
     this.terminal = null;
     // Nobody can attach to a finished session: let its output and observers go.
-    this.scrollback = new Scrollback(0);
+    this.screen.dispose();
     this.outputListeners.length = 0;
     this.inputListeners.length = 0;
     this.pendingEvents.length = 0;
@@ -178,15 +205,17 @@ export class Session {
     this.inputReadyTimer = null;
     const viewer = this.viewer;
     this.viewer = null;
-    if (viewer) {
-      if (state === 'failed') viewer.sendControl({ type: 'status', state: 'failed', reason, message: withDetail(describeReason(reason), detail) });
-      viewer.sendControl({ type: 'exit', code: exitCode, reason });
-      viewer.close(CloseCode.ENDED, state === 'failed' ? 'session failed' : 'session ended');
+    const watchers = [...this.watchers.keys()];
+    this.clearWatchers();
+    for (const each of viewer ? [viewer, ...watchers] : watchers) {
+      if (state === 'failed') each.sendControl({ type: 'status', state: 'failed', reason, message: withDetail(describeReason(reason), detail) });
+      each.sendControl({ type: 'exit', code: exitCode, reason });
+      each.close(CloseCode.ENDED, state === 'failed' ? 'session failed' : 'session ended');
     }
     return true;
   }
 
-  /** Attaches a viewer, taking over from any current one. Replays recent output so the screen comes back. */
+  /** Attaches a viewer, taking over from any current one. Sends the screen so it comes back as it was. */
   attach(viewer: Viewer): void {
     const previous = this.viewer;
     this.viewer = viewer;
@@ -195,9 +224,40 @@ export class Session {
     this.terminal?.resume();
     previous?.close(CloseCode.TAKEN_OVER, 'another viewer attached');
     if (this.lastStatus) viewer.sendControl(this.lastStatus);
-    const replay = this.scrollback.snapshot();
+    viewer.sendControl({ type: 'watchers', names: this.watcherNames() });
+    const replay = this.screen.snapshot();
     if (replay.length > 0) this.sendToViewer(replay);
     for (const event of this.pendingEvents.splice(0)) viewer.sendControl({ type: 'event', ...event });
+  }
+
+  /**
+   * Adds a read-only watcher (an instructor): it gets the screen and then the output, never pauses the
+   * program, and a backed-up watcher is skipped until it drains, then sent a fresh screen. The owner's
+   * viewer is told who watches.
+   */
+  watch(viewer: Viewer, name: string): void {
+    if (!this.isActive) {
+      viewer.close(CloseCode.ENDED, 'session ended');
+      return;
+    }
+    const watch: Watch = { name, lagging: false, lastScreenAt: 0, timer: null };
+    this.watchers.set(viewer, watch);
+    if (this.lastStatus) viewer.sendControl(this.lastStatus);
+    this.sendScreen(viewer, watch);
+    this.announceWatchers();
+  }
+
+  unwatch(viewer: Viewer): void {
+    const watch = this.watchers.get(viewer);
+    if (!watch) return;
+    if (watch.timer) clearTimeout(watch.timer);
+    this.watchers.delete(viewer);
+    this.announceWatchers();
+  }
+
+  /** Distinct names of who watches, sorted. */
+  watcherNames(): string[] {
+    return [...new Set([...this.watchers.values()].map((w) => w.name))].sort();
   }
 
   /** Detaches `viewer` if it is still the current one (a taken-over viewer detaching changes nothing). */
@@ -209,8 +269,11 @@ export class Session {
     this.terminal?.resume();
   }
 
-  /** Closes the current viewer's socket without ending the session (e.g. the server restarts). */
+  /** Closes the current viewer's and the watchers' sockets without ending the session (e.g. the server restarts). */
   disconnectViewer(code: number, reason: string): void {
+    const watchers = [...this.watchers.keys()];
+    this.clearWatchers();
+    for (const watcher of watchers) watcher.close(code, reason);
     const viewer = this.viewer;
     if (!viewer) return;
     this.detach(viewer);
@@ -240,6 +303,8 @@ export class Session {
   resize(cols: number, rows: number): void {
     this.size = { cols, rows };
     this.terminal?.resize(cols, rows);
+    this.screen.resize(cols, rows);
+    for (const watcher of this.watchers.keys()) watcher.sendControl({ type: 'size', cols, rows });
   }
 
   /** The browser's own flow control (xterm.js falling behind). */
@@ -271,10 +336,46 @@ export class Session {
 
   private handleOutput(chunk: Buffer): void {
     const programNowReads = !this.inputHold.isReady && this.inputHold.noticeOutput(chunk);
-    this.scrollback.append(chunk);
+    this.screen.append(chunk);
     for (const listener of this.outputListeners) listener(chunk);
     if (this.viewer) this.sendToViewer(chunk);
+    for (const [watcher, watch] of this.watchers) {
+      if (!watch.lagging && !watcher.sendData(chunk)) this.lag(watcher, watch);
+    }
     if (programNowReads) this.releaseInput();
+  }
+
+  /** The session's size and screen, to a watcher that starts or catches up. */
+  private sendScreen(viewer: Viewer, watch: Watch): void {
+    watch.lagging = false;
+    watch.lastScreenAt = Date.now();
+    viewer.sendControl({ type: 'size', ...(this.size ?? INITIAL_SIZE) });
+    if (!viewer.sendData(this.screen.snapshot())) this.lag(viewer, watch);
+  }
+
+  /** Skips a backed-up watcher until its socket drains; then (at most every WATCHER_RESYNC_MS) a fresh screen. */
+  private lag(viewer: Viewer, watch: Watch): void {
+    watch.lagging = true;
+    viewer.onceDrained(() => {
+      if (this.watchers.get(viewer) !== watch) return;
+      const resync = () => {
+        watch.timer = null;
+        if (this.watchers.get(viewer) === watch) this.sendScreen(viewer, watch);
+      };
+      const wait = watch.lastScreenAt + WATCHER_RESYNC_MS - Date.now();
+      if (wait <= 0) return resync();
+      watch.timer = setTimeout(resync, wait);
+      watch.timer.unref();
+    });
+  }
+
+  private announceWatchers(): void {
+    this.viewer?.sendControl({ type: 'watchers', names: this.watcherNames() });
+  }
+
+  private clearWatchers(): void {
+    for (const watch of this.watchers.values()) if (watch.timer) clearTimeout(watch.timer);
+    this.watchers.clear();
   }
 
   /** Sends output on; when the viewer is backed up, the program waits until it has drained. */

@@ -42,6 +42,8 @@ export type ServerMessageBody =
   | { type: 'exit'; code: number | null; reason?: string }
   | ({ type: 'event' } & SessionEvent)
   | { type: 'error'; code: string; message: string }
-  | { type: 'pong' };
+  | { type: 'pong' }
+  | { type: 'watchers'; names: string[] }
+  | { type: 'size'; cols: number; rows: number };
 
 export const encodeServerMessage = (message: ServerMessageBody): string => JSON.stringify(message);

@@ -27,7 +27,7 @@ describe('ticket store', () => {
   it('redeems a ticket once, with its user and session', () => {
     const store = new TicketStore({ ttlSeconds: 30 });
     const ticket = store.issue(alice, 's1');
-    assert.deepEqual(store.redeem(ticket), { identity: alice, sessionId: 's1' });
+    assert.deepEqual(store.redeem(ticket), { identity: alice, sessionId: 's1', access: 'owner' });
     assert.equal(store.redeem(ticket), undefined, 'reuse fails');
     assert.equal(store.size, 0);
   });
@@ -68,7 +68,7 @@ describe('ticket store', () => {
     assert.equal(store.size, 4);
     assert.equal(store.redeem(first), undefined, "alice's oldest went first");
     for (const t of rest) assert.ok(store.redeem(t));
-    assert.deepEqual(store.redeem(bobs), { identity: bob, sessionId: 'b1' });
+    assert.deepEqual(store.redeem(bobs), { identity: bob, sessionId: 'b1', access: 'owner' });
   });
 
   it('caps the tickets of everyone together, oldest first', () => {

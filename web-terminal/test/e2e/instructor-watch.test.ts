@@ -1,0 +1,106 @@
+// The live view with two browsers (jwt mode, each with its own token): an instructor opens the live-view
+// page, watches a learner's session, sees what the learner sees live; the learner's page shows who
+// watches; the instructor's keystrokes reach nothing; when the instructor stops, the indicator goes.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import type { Service } from '../../src/server.ts';
+import { artifactsDir, launchBrowser } from '../helpers/browser.ts';
+import { startTestService } from '../helpers/service.ts';
+import { jwtEnv, mintToken } from '../auth/helpers.ts';
+
+const bufferText = (page: Page): Promise<string> => page.evaluate(`(() => {
+  const buffer = window.__term.buffer.active;
+  const lines = [];
+  for (let y = 0; y < buffer.length; y += 1) lines.push(buffer.getLine(y).translateToString(true));
+  return lines.join('\\n');
+})()`);
+
+async function waitForText(page: Page, text: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await bufferText(page)).includes(text)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${text}; terminal: ${(await bufferText(page)).trim().slice(-300)}`);
+    await page.waitForTimeout(100);
+  }
+}
+
+describe('instructor live view with two browsers', () => {
+  let service: Service;
+  let learnerBrowser: Awaited<ReturnType<typeof launchBrowser>>;
+  let instructorBrowser: Awaited<ReturnType<typeof launchBrowser>>;
+  before(async () => {
+    service = await startTestService(jwtEnv({ AUTH_JWT_INSTRUCTOR_CLAIM: 'roles=instructor' }));
+    learnerBrowser = await launchBrowser();
+    instructorBrowser = await launchBrowser();
+  });
+  after(async () => {
+    await learnerBrowser?.close();
+    await instructorBrowser?.close();
+    await service?.close();
+  });
+
+  const openPage = async (browser: Browser, path: string) => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(msg.text());
+    });
+    await page.goto(`${service.url}${path}`);
+    return { page, errors };
+  };
+
+  it('the instructor watches live, the learner sees who watches, the instructor cannot type', { timeout: 120_000 }, async () => {
+    const learnerToken = await mintToken('lea', { name: 'Lea Learner' });
+    const instructorToken = await mintToken('ines', { name: 'Ines Instructor', roles: ['instructor'] });
+
+    const learner = await openPage(learnerBrowser.browser, `/#token=${learnerToken}`);
+    await learner.page.getByRole('button', { name: 'New Session' }).click();
+    await learner.page.locator('#status-text', { hasText: 'Running' }).waitFor({ timeout: 20_000 });
+    await learner.page.locator('.xterm-helper-textarea').focus();
+    await learner.page.keyboard.type('echo "learner-$((6*7))"');
+    await learner.page.keyboard.press('Enter');
+    await waitForText(learner.page, 'learner-42');
+    assert.equal(await learner.page.locator('#watchers').count(), 0, 'nobody watches yet');
+
+    // A learner is no instructor: the live-view page says so.
+    const notAllowed = await openPage(learnerBrowser.browser, `/watch.html#token=${learnerToken}`);
+    await notAllowed.page.locator('#sessions', { hasText: 'Only instructors' }).waitFor({ timeout: 15_000 });
+    await notAllowed.page.close();
+
+    const instructor = await openPage(instructorBrowser.browser, `/watch.html#token=${instructorToken}`);
+    const row = instructor.page.locator('#sessions li', { hasText: 'Lea Learner' });
+    await row.waitFor({ timeout: 15_000 });
+    await row.getByRole('button', { name: 'Watch' }).click();
+    await waitForText(instructor.page, 'learner-42');
+
+    // The learner is told, by name.
+    await learner.page.locator('#watchers', { hasText: 'Watched by Ines Instructor' }).waitFor({ timeout: 15_000 });
+
+    // The instructor types into the watched terminal: nothing reaches the session.
+    await instructor.page.locator('.xterm-screen').click();
+    await instructor.page.keyboard.type('echo "INSTRUCTOR-TYPED-$((1+1))"');
+    await instructor.page.keyboard.press('Enter');
+    // Live: what the learner does next shows up for the instructor.
+    await learner.page.locator('.xterm-helper-textarea').focus();
+    await learner.page.keyboard.type('echo "after-$((2+3))"');
+    await learner.page.keyboard.press('Enter');
+    await waitForText(learner.page, 'after-5');
+    await waitForText(instructor.page, 'after-5');
+    for (const page of [learner.page, instructor.page]) assert.doesNotMatch(await bufferText(page), /INSTRUCTOR-TYPED/);
+    // The instructor's terminal takes the learner's size, so the screen is drawn the same.
+    const size = (page: Page) => page.evaluate('[window.__term.cols, window.__term.rows]');
+    assert.deepEqual(await size(instructor.page), await size(learner.page));
+
+    await learner.page.screenshot({ path: join(artifactsDir, 'watch-learner.png') });
+    await instructor.page.screenshot({ path: join(artifactsDir, 'watch-instructor.png') });
+
+    await instructor.page.getByRole('button', { name: 'Stop watching' }).click();
+    await learner.page.locator('#watchers').waitFor({ state: 'detached', timeout: 15_000 });
+
+    assert.deepEqual(learner.errors, []);
+    assert.deepEqual(instructor.errors, []);
+    for (const session of service.manager.listAll()) await service.manager.end(session.id, 'deleted');
+  });
+});
