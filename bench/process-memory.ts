@@ -37,7 +37,8 @@ export function pssBytes(pid: number): number {
 
 /**
  * The trees under those of `rootPid`'s direct children named in `rootComms` (one per sandbox), summed without the processes
- * whose command name is in `exclude` (the session program itself) and their descendants.
+ * whose command name is in `exclude` (the session program itself; what it started still counts: a helper
+ * started by the entry script before it exec'd the program hangs below the program).
  */
 export function childTreesPss(rootPid: number, opts: { rootComms: readonly string[]; exclude: readonly string[] }): { trees: number; pssBytes: number; excludedPssBytes: number } {
   const { exclude } = opts;
@@ -46,14 +47,13 @@ export function childTreesPss(rootPid: number, opts: { rootComms: readonly strin
   for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
   let pss = 0;
   let excludedPss = 0;
-  const walk = (p: Proc, excluded: boolean) => {
-    const out = excluded || exclude.includes(p.comm);
+  const walk = (p: Proc) => {
     const bytes = pssBytes(p.pid);
-    if (out) excludedPss += bytes;
+    if (exclude.includes(p.comm)) excludedPss += bytes;
     else pss += bytes;
-    for (const child of children.get(p.pid) ?? []) walk(child, out);
+    for (const child of children.get(p.pid) ?? []) walk(child);
   };
   const roots = (children.get(rootPid) ?? []).filter((p) => opts.rootComms.includes(p.comm));
-  for (const root of roots) walk(root, false);
+  for (const root of roots) walk(root);
   return { trees: roots.length, pssBytes: pss, excludedPssBytes: excludedPss };
 }

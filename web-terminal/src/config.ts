@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { boolVar, describeIssues, intVar, listVar, optionalString } from './config/env.ts';
 import { kubernetesConfigShape } from './runtime/kubernetes/config.ts';
 import { authConfigShape } from './auth/config.ts';
+import { warmConfigShape } from './sessions/warm-sandboxes.ts';
 
 export const configShape = {
   HOST: z.string().min(1).default('127.0.0.1').describe('Address to listen on. Binding wider than loopback is an operator decision.'),
@@ -29,6 +30,7 @@ export const configShape = {
   LOCAL_SANDBOX_MAX_PROCS: intVar(256, 8, 100_000).describe('Local mode: process limit inside one sandbox.'),
   ...authConfigShape,
   ...kubernetesConfigShape,
+  ...warmConfigShape,
 };
 
 export const configSchema = z.object(configShape);
@@ -50,6 +52,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, env));
   if (parsed.data.MAX_SESSIONS_PER_USER > parsed.data.MAX_SESSIONS) {
     throw new ConfigError([`MAX_SESSIONS_PER_USER: must not exceed MAX_SESSIONS (${parsed.data.MAX_SESSIONS})`]);
+  }
+  if (parsed.data.WARM_SANDBOXES > 0 && parsed.data.RUNTIME !== 'local') {
+    throw new ConfigError(['WARM_SANDBOXES: warm sandboxes are only available with RUNTIME=local so far']);
   }
   return Object.freeze(parsed.data);
 }

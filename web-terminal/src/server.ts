@@ -31,9 +31,10 @@ import { createHealthRoutes } from './routes/health.ts';
 import { createSessionRoutes } from './routes/sessions.ts';
 import { createLocalRuntime } from './runtime/local/local-runtime.ts';
 import type { SessionRuntime } from './runtime/types.ts';
-import { resolveSessionCommand } from './sandbox-command.ts';
+import { CLAUDE_COMMAND_LINE, resolveSessionCommand } from './sandbox-command.ts';
 import { makeUserHasher } from './sessions/ids.ts';
 import { SessionManager } from './sessions/manager.ts';
+import { createWarmPool, parsePoolKeys } from './sessions/warm-sandboxes.ts';
 import { createStaticRoutes } from './static-assets.ts';
 import { attachTerminalBridge } from './ws/terminal-bridge.ts';
 
@@ -91,22 +92,41 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   };
   const runtime = overrides.runtime ?? (await createRuntime());
 
-  const manager = new SessionManager({
+  const command = resolveSessionCommand(config.SESSION_COMMAND, runtime.kind);
+  const issueCredential = (claims: { sessionId: string; userHash: string; expiresAt: Date }) => issueSessionCredential(claims, secret);
+  const warmPool = config.WARM_SANDBOXES > 0 ? createWarmPool({
+    perPool: config.WARM_SANDBOXES,
+    pools: parsePoolKeys(config.WARM_POOLS, catalog.list().map((c) => c.id)),
+    maxSandboxes: config.MAX_SESSIONS,
+    sessionSeconds: config.SESSION_TIMEOUT_SECONDS,
+    keptOutputBytes: config.SCROLLBACK_BYTES,
+    runtime,
+    command,
+    issueCredential,
+    contentDirOf: (courseId) => catalog.contentDir(courseId),
+    activeSessions: () => manager.activeCount,
+    logger: logger.child({ component: 'warm-pool' }),
+    registry: metrics.registry,
+  }) : undefined;
+  const manager: SessionManager = new SessionManager({
     runtime,
     logger: logger.child({ component: 'sessions' }),
     metrics,
     limits: { maxSessions: config.MAX_SESSIONS, maxSessionsPerUser: config.MAX_SESSIONS_PER_USER, createsPerMinute: config.SESSION_CREATES_PER_MINUTE },
     timeouts: { sessionSeconds: config.SESSION_TIMEOUT_SECONDS, idleSeconds: config.IDLE_TIMEOUT_SECONDS, graceSeconds: config.RECONNECT_GRACE_SECONDS },
     scrollbackBytes: config.SCROLLBACK_BYTES,
-    command: resolveSessionCommand(config.SESSION_COMMAND, runtime.kind),
+    command,
     hashUser: makeUserHasher(secret),
-    issueCredential: (claims) => issueSessionCredential(claims, secret),
+    issueCredential,
     findCourse: courseRefs(catalog, progress),
     allowedProfiles: ['default'],
+    warmPool,
+    typeKickOff: command[2] === CLAUDE_COMMAND_LINE,
   });
   manager.onSessionCreated((session) => watchForMarkers(session, progress, logger.child({ component: 'markers' })));
   if (runtime.kind === 'kubernetes') await manager.adoptRunningSandboxes();
   manager.startReaper();
+  warmPool?.start();
 
   let shuttingDown = false;
   const app = express();

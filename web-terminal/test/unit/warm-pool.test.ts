@@ -1,0 +1,120 @@
+// The warm pool against a runtime that runs nothing: claims, refills, capacity, replacement, drain.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { FakeRuntime } from '../helpers/fake-runtime.ts';
+import { WarmPool } from '../../src/sessions/warm-pool.ts';
+import type { PoolKey } from '../../src/sessions/warm-pool.ts';
+import { waitUntil } from '../helpers/processes.ts';
+
+const course: PoolKey = { courseId: 'c1', profile: 'default' };
+const other: PoolKey = { courseId: null, profile: 'default' };
+/** Lets the pool take hold of terminals that just started. */
+const settle = () => new Promise((r) => setImmediate(r));
+
+function setup(opts: { perPool?: number; max?: number; pools?: PoolKey[] } = {}) {
+  const runtime = new FakeRuntime();
+  let active = 0;
+  let n = 0;
+  const pool = new WarmPool({
+    perPool: opts.perPool ?? 2,
+    pools: opts.pools ?? [course],
+    maxSandboxes: opts.max ?? 10,
+    activeSessions: () => active,
+    keptOutputBytes: 1024,
+    maxAgeMs: 3_600_000,
+    quietMs: 5,
+    logger: pino({ level: 'silent' }),
+    discard: (id) => runtime.stop(id),
+    make: (key, signal) => {
+      const sessionId = `w${(n += 1)}`;
+      return {
+        sessionId,
+        terminal: runtime.start({ sessionId, userHash: 'unclaimed', credential: 'c', command: ['x'], env: {}, course: key.courseId ? { id: key.courseId, contentDir: '/c' } : null, profile: key.profile, cols: 80, rows: 24, createdAt: new Date(), expiresAt: new Date() }).then((t) => {
+          if (signal.aborted) throw new Error('aborted');
+          return t;
+        }),
+      };
+    },
+  });
+  const live = () => [...runtime.terminals.keys()];
+  /** Each sandbox draws its prompt, so the pool counts it ready. */
+  const drawPrompts = async () => {
+    await settle();
+    for (const t of runtime.terminals.values()) t.emitData('$ ');
+  };
+  return { runtime, pool, live, drawPrompts, setActive: (v: number) => { active = v; } };
+}
+
+describe('warm pool', () => {
+  it('fills each pool to its size and hands a sandbox to exactly one claimer, then refills', async () => {
+    const { pool, live, drawPrompts } = setup();
+    pool.start();
+    await waitUntil(() => live().length === 2, 2000, 'two warm sandboxes');
+    await drawPrompts();
+    await waitUntil(() => pool.counts().ready === 2, 2000, 'ready');
+    const a = pool.claim(course);
+    const b = pool.claim(course);
+    assert.ok(a && b);
+    assert.notEqual(a.sessionId, b.sessionId);
+    assert.equal(a.how, 'warm');
+    await waitUntil(() => live().length === 4, 2000, 'refills started');
+    const c = pool.claim(course);
+    assert.equal(c?.how, 'refill');
+    assert.ok(![a.sessionId, b.sessionId].includes(c.sessionId));
+    assert.equal(pool.claim(other), null, 'no pool for that key');
+    await pool.drain();
+  });
+
+  it('gives the kept output to the claimer first, then passes output through', async () => {
+    const { pool, live, runtime } = setup({ perPool: 1 });
+    pool.start();
+    await waitUntil(() => live().length === 1, 2000, 'warm');
+    await settle();
+    runtime.terminals.get(live()[0]!)!.emitData('screen-1 ');
+    const claimed = pool.claim(course)!;
+    const held = await claimed.terminal;
+    const seen: string[] = [];
+    held.terminal.onData((chunk) => seen.push(chunk.toString()));
+    runtime.terminals.get(claimed.sessionId)!.emitData('after');
+    assert.deepEqual(seen, ['screen-1 ', 'after']);
+    await pool.drain();
+  });
+
+  it('never lets sessions and warm sandboxes together exceed the capacity', async () => {
+    const { pool, live, setActive } = setup({ perPool: 3, max: 4 });
+    setActive(2);
+    pool.start();
+    await waitUntil(() => live().length === 2, 2000, 'two');
+    pool.fill();
+    assert.equal(pool.size, 2);
+    // A cold start needs a slot: one warm sandbox is stopped first.
+    setActive(3);
+    await pool.makeRoom(other);
+    assert.equal(pool.size, 1);
+    assert.equal(live().length, 1);
+    await pool.drain();
+  });
+
+  it('replaces a warm sandbox whose program exited, and never hands it out', async () => {
+    const { pool, live, runtime } = setup({ perPool: 1 });
+    pool.start();
+    await waitUntil(() => live().length === 1, 2000, 'warm');
+    const dead = live()[0]!;
+    await settle();
+    runtime.terminals.get(dead)!.exit({ code: 1 });
+    await waitUntil(() => live().length === 1 && live()[0] !== dead, 5000, 'a replacement');
+    assert.ok(runtime.stopped.includes(dead));
+    assert.notEqual(pool.claim(course)?.sessionId, dead);
+    await pool.drain();
+  });
+
+  it('drain stops every warm sandbox and refuses further claims', async () => {
+    const { pool, live } = setup({ pools: [course, other] });
+    pool.start();
+    await waitUntil(() => live().length === 4, 2000, 'four');
+    await pool.drain();
+    assert.deepEqual(live(), []);
+    assert.equal(pool.claim(course), null);
+  });
+});
