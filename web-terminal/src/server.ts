@@ -102,6 +102,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     keptOutputBytes: config.SCROLLBACK_BYTES,
     runtime,
     command,
+    programIsClaudeCode: command[2] === CLAUDE_COMMAND_LINE,
     issueCredential,
     contentDirOf: (courseId) => catalog.contentDir(courseId),
     activeSessions: () => manager.activeCount,

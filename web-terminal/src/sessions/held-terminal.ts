@@ -18,7 +18,22 @@ export interface HeldTerminal {
   isQuiet(quietMs: number): boolean;
 }
 
-export function holdTerminal(real: Terminal, maxKeptBytes: number, now: () => number = Date.now): HeldTerminal {
+export interface HoldOptions {
+  maxKeptBytes: number;
+  /**
+   * Text the program draws once it waits for input (Claude Code's input prompt). Until it was seen the
+   * program does not count as quiet: an early escape sequence followed by a long start is not a prompt.
+   */
+  readyMarker?: string | null;
+  now?: () => number;
+}
+
+export function holdTerminal(real: Terminal, opts: HoldOptions): HeldTerminal {
+  const { maxKeptBytes } = opts;
+  const now = opts.now ?? Date.now;
+  const marker = opts.readyMarker ? Buffer.from(opts.readyMarker) : null;
+  let markerSeen = marker === null;
+  let markerCarry = Buffer.alloc(0);
   let kept: Buffer[] = [];
   let keptBytes = 0;
   let lastOutputAt = 0;
@@ -30,6 +45,12 @@ export function holdTerminal(real: Terminal, maxKeptBytes: number, now: () => nu
 
   real.onData((chunk) => {
     lastOutputAt = now();
+    if (!markerSeen && marker) {
+      // The marker may be split across chunks: look at the tail of the previous chunk too.
+      const window = Buffer.concat([markerCarry, chunk]);
+      markerSeen = window.includes(marker);
+      markerCarry = window.subarray(Math.max(0, window.length - marker.length + 1));
+    }
     if (dataListeners.length > 0) {
       for (const listener of dataListeners) listener(chunk);
       return;
@@ -68,7 +89,7 @@ export function holdTerminal(real: Terminal, maxKeptBytes: number, now: () => nu
     detach: () => real.detach(),
   };
 
-  const isQuiet = (quietMs: number) => lastOutputAt > 0 && now() - lastOutputAt >= quietMs;
+  const isQuiet = (quietMs: number) => markerSeen && lastOutputAt > 0 && now() - lastOutputAt >= quietMs;
   return {
     terminal,
     get exited() {

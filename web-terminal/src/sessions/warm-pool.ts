@@ -40,8 +40,10 @@ export interface WarmPoolOptions {
   keptOutputBytes: number;
   /** A warm sandbox older than this is replaced (its credential must outlive a session started at the end). */
   maxAgeMs: number;
-  /** Output quiet for this long after the first byte means the program is at its prompt. */
+  /** Output quiet for this long after the first byte (and the ready marker) means the program is at its prompt. */
   quietMs?: number;
+  /** See HoldOptions.readyMarker. */
+  readyMarker?: string | null;
   now?: () => number;
   onChange?: (counts: { ready: number; starting: number }) => void;
   onClaim?: (how: ClaimedSandbox['how']) => void;
@@ -179,7 +181,7 @@ export class WarmPool {
     }
     const entry: Entry = { sessionId: made.sessionId, key: name, madeAt: this.now(), abort, held: null, ready: false, terminal: null as unknown as Promise<HeldTerminal> };
     entry.terminal = made.terminal.then((terminal) => {
-      const held = holdTerminal(terminal, this.opts.keptOutputBytes, this.now);
+      const held = holdTerminal(terminal, { maxKeptBytes: this.opts.keptOutputBytes, readyMarker: this.opts.readyMarker ?? null, now: this.now });
       entry.held = held;
       held.onUnclaimedExit(() => {
         if (this.entries.get(entry.sessionId) !== entry) return;

@@ -14,6 +14,9 @@ export const warmConfigShape = {
   WARM_POOLS: listVar().describe('Warm pools, comma-separated: a course id, `course:profile`, or `-` for sessions without a course. Empty: every course in the catalog plus `-`, with the `default` profile.'),
 };
 
+/** The glyph of Claude Code's input line (2.1.332): drawn once the CLI waits for the learner. */
+export const CLAUDE_CODE_INPUT_PROMPT = '\u276f';
+
 /** The user hash a warm sandbox's credential carries until a learner claims it (see `bindOwner`). */
 export const UNCLAIMED_USER_HASH = 'unclaimed';
 
@@ -36,6 +39,8 @@ export interface WarmSandboxesOptions {
   keptOutputBytes: number;
   runtime: SessionRuntime;
   command: string[];
+  /** The session program is Claude Code: a warm sandbox is ready once its input prompt is drawn. */
+  programIsClaudeCode: boolean;
   issueCredential: (claims: { sessionId: string; userHash: string; expiresAt: Date }) => string;
   contentDirOf: (courseId: string) => string | undefined;
   activeSessions: () => number;
@@ -58,6 +63,7 @@ export function createWarmPool(opts: WarmSandboxesOptions): WarmPool {
     activeSessions: opts.activeSessions,
     keptOutputBytes: opts.keptOutputBytes,
     maxAgeMs,
+    readyMarker: opts.programIsClaudeCode ? CLAUDE_CODE_INPUT_PROMPT : null,
     logger: opts.logger,
     now,
     discard: (sessionId) => opts.runtime.stop(sessionId),

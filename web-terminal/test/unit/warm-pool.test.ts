@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { FakeRuntime } from '../helpers/fake-runtime.ts';
+import { FakeRuntime, FakeTerminal } from '../helpers/fake-runtime.ts';
+import { holdTerminal } from '../../src/sessions/held-terminal.ts';
 import { WarmPool } from '../../src/sessions/warm-pool.ts';
 import type { PoolKey } from '../../src/sessions/warm-pool.ts';
 import { waitUntil } from '../helpers/processes.ts';
@@ -116,5 +117,32 @@ describe('warm pool', () => {
     await pool.drain();
     assert.deepEqual(live(), []);
     assert.equal(pool.claim(course), null);
+  });
+});
+
+describe('held terminal', () => {
+  it('is not ready on early output: only once the ready marker was drawn (even split across chunks) and output went quiet', async () => {
+    const terminal = new FakeTerminal();
+    let t = 0;
+    const held = holdTerminal(terminal, { maxKeptBytes: 1024, readyMarker: '\u276f', now: () => t });
+    terminal.emitData('\x1b7\x1b8');
+    t = 1000;
+    assert.equal(held.isQuiet(300), false, 'an escape sequence is not a prompt');
+    const glyph = Buffer.from('\u276f');
+    terminal.emit(Buffer.concat([Buffer.from('box '), glyph.subarray(0, 1)]));
+    terminal.emit(glyph.subarray(1));
+    assert.equal(held.isQuiet(300), false, 'just drawn');
+    t = 1400;
+    assert.equal(held.isQuiet(300), true);
+  });
+
+  it('keeps only the tail of the output while unclaimed', () => {
+    const terminal = new FakeTerminal();
+    const held = holdTerminal(terminal, { maxKeptBytes: 10 });
+    for (let i = 0; i < 5; i += 1) terminal.emitData(`chunk${i} `);
+    const seen: string[] = [];
+    held.terminal.onData((c) => seen.push(c.toString()));
+    assert.ok(Buffer.byteLength(seen.join('')) <= 10 + 'chunk4 '.length);
+    assert.match(seen.join(''), /chunk4 $/);
   });
 });
