@@ -218,13 +218,24 @@ export class SessionManager {
     };
   }
 
-  /** Runs a session on a warm sandbox it claimed (waiting for it if it was still starting). */
+  /**
+   * Runs a session on a warm sandbox it claimed (waiting for it if it was still starting). If that
+   * sandbox failed to start or its program died before the session got it, the session starts cold.
+   */
   private async runClaimed(session: Session, claimed: ClaimedSandbox, course: CourseRef | undefined): Promise<void> {
     const startedAt = performance.now();
+    let held;
     try {
-      const held = await claimed.terminal;
-      if (!session.isActive) return; // ended while waiting: end() stopped the sandbox
+      held = await claimed.terminal;
       if (held.exited) throw new SandboxError('exited', 'the warm sandbox\'s program had exited');
+    } catch (err) {
+      if (!session.isActive) return;
+      this.opts.logger.warn({ err, sessionId: session.id }, 'the claimed warm sandbox did not start; starting one for the session');
+      await this.opts.runtime.stop(session.id).catch(() => undefined);
+      return this.startSandbox(session, course);
+    }
+    try {
+      if (!session.isActive) return; // ended while waiting: end() stopped the sandbox
       this.runOn(session, held.terminal);
       this.opts.metrics.startSeconds.observe({ runtime: this.opts.runtime.kind }, (performance.now() - startedAt) / 1000);
       this.opts.logger.info({ sessionId: session.id, userHash: session.userHash, courseId: session.courseId, warm: claimed.how }, 'session running');

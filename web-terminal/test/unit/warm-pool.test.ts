@@ -7,6 +7,9 @@ import { holdTerminal } from '../../src/sessions/held-terminal.ts';
 import { WarmPool } from '../../src/sessions/warm-pool.ts';
 import type { PoolKey } from '../../src/sessions/warm-pool.ts';
 import { waitUntil } from '../helpers/processes.ts';
+import { createMetrics } from '../../src/metrics.ts';
+import { makeUserHasher } from '../../src/sessions/ids.ts';
+import { SessionManager } from '../../src/sessions/manager.ts';
 
 const course: PoolKey = { courseId: 'c1', profile: 'default' };
 const other: PoolKey = { courseId: null, profile: 'default' };
@@ -144,5 +147,55 @@ describe('held terminal', () => {
     held.terminal.onData((c) => seen.push(c.toString()));
     assert.ok(Buffer.byteLength(seen.join('')) <= 10 + 'chunk4 '.length);
     assert.match(seen.join(''), /chunk4 $/);
+  });
+});
+
+describe('session manager with a warm pool', () => {
+  function managerWithPool(opts: { failFirstStart: boolean }) {
+    const { runtime, pool, live, drawPrompts } = setup({ perPool: 1, pools: [other] });
+    if (opts.failFirstStart) runtime.failNext = 'spawn_failed';
+    const bindings: Array<{ sessionId: string; userHash: string }> = [];
+    const manager = new SessionManager({
+      runtime,
+      logger: pino({ level: 'silent' }),
+      metrics: createMetrics(),
+      limits: { maxSessions: 4, maxSessionsPerUser: 4, createsPerMinute: 100 },
+      timeouts: { sessionSeconds: 3600, idleSeconds: 600, graceSeconds: 120 },
+      scrollbackBytes: 1024,
+      command: ['/bin/sh'],
+      hashUser: makeUserHasher('test-secret'),
+      issueCredential: (c) => `cred-${c.sessionId}`,
+      findCourse: () => undefined,
+      allowedProfiles: ['default'],
+      warmPool: pool,
+      bindOwner: (b) => bindings.push(b),
+    });
+    return { manager, runtime, pool, live, drawPrompts, bindings };
+  }
+  const alice = { userId: 'alice', displayName: 'Alice', isAdmin: false };
+
+  it('a session takes the warm sandbox\'s id, starts its timers at claim and binds its owner', async () => {
+    const { manager, pool, live, drawPrompts, bindings } = managerWithPool({ failFirstStart: false });
+    pool.start();
+    await waitUntil(() => live().length === 1, 2000, 'warm');
+    await drawPrompts();
+    const warmId = live()[0]!;
+    const session = manager.create(alice, {});
+    assert.equal(session.id, warmId);
+    assert.deepEqual(bindings.map((b) => b.sessionId), [warmId]);
+    assert.notEqual(bindings[0]!.userHash, 'unclaimed');
+    await waitUntil(() => session.state === 'running', 2000, 'running');
+    await manager.shutdown({ stopSandboxes: true });
+    assert.deepEqual(live(), []);
+  });
+
+  it('a claimed sandbox that fails to start gives way to a cold start for the same session', async () => {
+    const { manager, pool, runtime, live } = managerWithPool({ failFirstStart: true });
+    pool.start();
+    const session = manager.create(alice, {}); // claims the refill whose start is failing
+    await waitUntil(() => session.state === 'running', 2000, 'running on a cold start');
+    assert.equal(runtime.started.filter((s) => s.sessionId === session.id).length, 2);
+    assert.ok(live().includes(session.id));
+    await manager.shutdown({ stopSandboxes: true });
   });
 });
