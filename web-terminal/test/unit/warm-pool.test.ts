@@ -8,6 +8,8 @@ import { WarmPool } from '../../src/sessions/warm-pool.ts';
 import type { PoolKey } from '../../src/sessions/warm-pool.ts';
 import { waitUntil } from '../helpers/processes.ts';
 import { createMetrics } from '../../src/metrics.ts';
+import { loadConfig } from '../../src/config.ts';
+import { parsePoolKeys } from '../../src/sessions/warm-sandboxes.ts';
 import { makeUserHasher } from '../../src/sessions/ids.ts';
 import { SessionManager } from '../../src/sessions/manager.ts';
 
@@ -197,5 +199,20 @@ describe('session manager with a warm pool', () => {
     assert.equal(runtime.started.filter((s) => s.sessionId === session.id).length, 2);
     assert.ok(live().includes(session.id));
     await manager.shutdown({ stopSandboxes: true });
+  });
+});
+
+describe('warm pool settings', () => {
+  it('pools default to every course plus sessions without one; unknown courses are refused', () => {
+    assert.deepEqual(parsePoolKeys([], ['a', 'b']), [
+      { courseId: null, profile: 'default' }, { courseId: 'a', profile: 'default' }, { courseId: 'b', profile: 'default' },
+    ]);
+    assert.deepEqual(parsePoolKeys(['a:gpu', '-'], ['a']), [{ courseId: 'a', profile: 'gpu' }, { courseId: null, profile: 'default' }]);
+    assert.throws(() => parsePoolKeys(['nope'], ['a']), /unknown courses: nope/);
+  });
+
+  it('WARM_SANDBOXES is refused with the Kubernetes runtime (not available there yet)', () => {
+    assert.throws(() => loadConfig({ WARM_SANDBOXES: '2', RUNTIME: 'kubernetes' }), /WARM_SANDBOXES/);
+    assert.equal(loadConfig({ WARM_SANDBOXES: '2' }).WARM_SANDBOXES, 2);
   });
 });
