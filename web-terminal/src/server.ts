@@ -72,6 +72,8 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   // Auth first: a bad auth setting must stop start-up before anything is opened.
   const auth = overrides.auth ?? createAuth(config, logger.child({ component: 'auth' }));
   const catalog = await loadCourseCatalog(config.COURSES_DIR, logger.child({ component: 'courses' }));
+  // Checked before anything is opened: a pool naming an unknown course stops start-up.
+  const warmPools = config.WARM_SANDBOXES > 0 ? parsePoolKeys(config.WARM_POOLS, catalog.list().map((c) => c.id)) : [];
   const store = openProgressStore(config.DB_PATH);
   const progress = createProgressService({ catalog, store, logger: logger.child({ component: 'progress' }) });
 
@@ -96,7 +98,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const issueCredential = (claims: { sessionId: string; userHash: string; expiresAt: Date }) => issueSessionCredential(claims, secret);
   const warmPool = config.WARM_SANDBOXES > 0 ? createWarmPool({
     perPool: config.WARM_SANDBOXES,
-    pools: parsePoolKeys(config.WARM_POOLS, catalog.list().map((c) => c.id)),
+    pools: warmPools,
     maxSandboxes: config.MAX_SESSIONS,
     sessionSeconds: config.SESSION_TIMEOUT_SECONDS,
     keptOutputBytes: config.SCROLLBACK_BYTES,
