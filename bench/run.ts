@@ -5,11 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { runKubernetesBench } from './kubernetes.ts';
 import { runProxyBench } from './proxy.ts';
 import { runTerminalBench } from './terminal.ts';
+import { runWarmBench } from './warm.ts';
 
 const benches: Record<string, () => Promise<object>> = {
   terminal: runTerminalBench,
   proxy: runProxyBench,
   kubernetes: runKubernetesBench,
+  warm: runWarmBench,
 };
 
 const only = process.argv.slice(2);

@@ -2,8 +2,9 @@
 # Sandbox entry point, shared by both runtimes: bubblewrap runs it from /opt/claudecode/lib locally,
 # the image installs it as /usr/local/bin/sandbox-entrypoint (run under dtach by the Kubernetes runtime).
 # It prepares the sandbox user's home so Claude Code starts straight at its prompt (no onboarding,
-# trust or key dialog, no outside traffic), opens the one network path to the API proxy when the
-# runtime provides it as a unix socket, then runs the session program given as arguments.
+# trust or key dialog, no outside traffic), then runs the session program given as arguments.
+# Nothing else runs in the sandbox: Claude Code reaches the API proxy itself, through the unix socket
+# named by ANTHROPIC_UNIX_SOCKET (local runtime) or ANTHROPIC_BASE_URL (a pod).
 set -eu
 
 if [ "$#" -eq 0 ]; then
@@ -11,8 +12,8 @@ if [ "$#" -eq 0 ]; then
   exit 64
 fi
 : "${HOME:?HOME must be set}"
-# The working directory Claude Code trusts: set by the local runtime, the course folder in a pod,
-# else the image's /workspace.
+# The working directory Claude Code trusts: set by both runtimes (web-terminal/src/sandbox/contract.ts);
+# the fallbacks serve `docker run`.
 workdir="${CLAUDECODE_WORKDIR:-${COURSE_DIR:-/workspace}}"
 
 # The traffic switches are also in the managed settings, but the CLI reads some before it loads them.
@@ -38,24 +39,6 @@ if [ ! -e "$HOME/.claude.json" ]; then
     printf '{"hasCompletedOnboarding":true,"customApiKeyResponses":{"approved":["%s"],"rejected":[]},"projects":{"%s":{"hasTrustDialogAccepted":true}}}\n' \
       "$approved" "$workdir" >"$HOME/.claude.json"
   )
-fi
-
-# Local runtime only: the proxy is a unix socket bind-mounted into an otherwise empty network
-# namespace; a tiny forwarder exposes it on 127.0.0.1 for ANTHROPIC_BASE_URL. In a pod the proxy is
-# reached over the cluster network and none of this runs (the image has no node).
-if [ -n "${CLAUDECODE_PROXY_SOCKET:-}" ]; then
-  ready="${TMPDIR:-/tmp}/.claudecode-proxy-ready"
-  rm -f "$ready"
-  "${CLAUDECODE_NODE:-node}" "$(dirname "$0")/proxy-forwarder.mjs" "$CLAUDECODE_PROXY_SOCKET" "${CLAUDECODE_PROXY_PORT:-8080}" "$ready" &
-  tries=0
-  while [ ! -e "$ready" ]; do
-    tries=$((tries + 1))
-    if [ "$tries" -gt 1000 ]; then
-      echo "sandbox-entrypoint: the API proxy forwarder did not start" >&2
-      break
-    fi
-    sleep 0.01
-  done
 fi
 
 if [ -d "$workdir" ]; then cd "$workdir"; fi

@@ -9,6 +9,7 @@ import { authConfigProblems } from './auth/safety.ts';
 import { ConfigError } from './config/errors.ts';
 import { sharedSecretProblems } from './config/shared-secret.ts';
 import { historyConfigShape } from './history/config.ts';
+import { warmConfigShape } from './sessions/warm-sandboxes.ts';
 
 export const configShape = {
   HOST: z.string().min(1).default('127.0.0.1').describe('Address to listen on. Binding wider than loopback is an operator decision.'),
@@ -47,6 +48,7 @@ export const configShape = {
   ...authConfigShape,
   ...kubernetesConfigShape,
   ...historyConfigShape,
+  ...warmConfigShape,
 };
 
 export const configSchema = z.object(configShape);
@@ -59,6 +61,7 @@ function crossFieldProblems(config: Config): string[] {
   const problems: string[] = [];
   if (config.MAX_SESSIONS_PER_USER > config.MAX_SESSIONS) problems.push(`MAX_SESSIONS_PER_USER: must not exceed MAX_SESSIONS (${config.MAX_SESSIONS})`);
   problems.push(...sharedSecretProblems(config), ...authConfigProblems(config));
+  if (config.WARM_SANDBOXES > 0 && config.RUNTIME !== 'local') problems.push('WARM_SANDBOXES: warm sandboxes are only available with RUNTIME=local so far');
   return problems;
 }
 

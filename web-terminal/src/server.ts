@@ -40,9 +40,10 @@ import { createWatchRoutes } from './routes/watch.ts';
 import { createLocalRuntime } from './runtime/local/local-runtime.ts';
 import { allowedProfiles } from './runtime/kubernetes/profiles.ts';
 import type { SessionRuntime } from './runtime/types.ts';
-import { inputReadyMarker, resolveSessionCommand } from './sandbox-command.ts';
+import { CLAUDE_COMMAND_LINE, inputReadyMarker, resolveSessionCommand } from './sandbox-command.ts';
 import { makeUserHasher } from './sessions/ids.ts';
 import { SessionManager } from './sessions/manager.ts';
+import { createWarmPool, parsePoolKeys } from './sessions/warm-sandboxes.ts';
 import { createStaticRoutes } from './static-assets.ts';
 import { attachTerminalBridge } from './ws/terminal-bridge.ts';
 
@@ -75,6 +76,8 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   // Auth first: a bad auth setting must stop start-up before anything is opened.
   const auth = overrides.auth ?? createAuth(config, logger.child({ component: 'auth' }));
   const catalog = await loadCourseCatalog(config.COURSES_DIR, logger.child({ component: 'courses' }));
+  // Checked before anything is opened: a pool naming an unknown course stops start-up.
+  const warmPools = config.WARM_SANDBOXES > 0 ? parsePoolKeys(config.WARM_POOLS, catalog.list().map((c) => c.id)) : [];
   const store = openProgressStore(config.DB_PATH);
   const progress = createProgressService({ catalog, store, logger: logger.child({ component: 'progress' }) });
   const history = openHistory(config);
@@ -111,9 +114,27 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   };
   const runtime = overrides.runtime ?? (await createRuntime());
 
-  const sessionCommand = resolveSessionCommand(config.SESSION_COMMAND, runtime.kind);
+  const command = resolveSessionCommand(config.SESSION_COMMAND, runtime.kind);
   const profiles = runtime.kind === 'kubernetes' ? allowedProfiles(config) : ['default'];
-  const manager = new SessionManager({
+  const sandboxEnv = { CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(config.MAX_TOKENS_CEILING) };
+  const issueCredential = (claims: { sessionId: string; userHash: string; expiresAt: Date }) => issueSessionCredential(claims, secret);
+  const warmPool = config.WARM_SANDBOXES > 0 ? createWarmPool({
+    perPool: config.WARM_SANDBOXES,
+    pools: warmPools,
+    maxSandboxes: config.MAX_SESSIONS,
+    sessionSeconds: config.SESSION_TIMEOUT_SECONDS,
+    keptOutputBytes: config.SCROLLBACK_BYTES,
+    runtime,
+    command,
+    programIsClaudeCode: command[2] === CLAUDE_COMMAND_LINE,
+    issueCredential,
+    sandboxEnv,
+    contentDirOf: (courseId) => catalog.contentDir(courseId),
+    activeSessions: () => manager.activeCount,
+    logger: logger.child({ component: 'warm-pool' }),
+    registry: metrics.registry,
+  }) : undefined;
+  const manager: SessionManager = new SessionManager({
     runtime,
     logger: logger.child({ component: 'sessions' }),
     metrics,
@@ -121,14 +142,16 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     timeouts: { sessionSeconds: config.SESSION_TIMEOUT_SECONDS, idleSeconds: config.IDLE_TIMEOUT_SECONDS, graceSeconds: config.RECONNECT_GRACE_SECONDS },
     scrollbackBytes: config.SCROLLBACK_BYTES,
     screen: { restore: config.SCREEN_RESTORE, scrollbackLines: config.SCROLLBACK_LINES, rawBytes: config.SCROLLBACK_BYTES },
-    command: sessionCommand,
-    inputReadyMarker: inputReadyMarker(sessionCommand),
+    command,
+    inputReadyMarker: inputReadyMarker(command),
     hashUser: makeUserHasher(secret),
-    issueCredential: (claims) => issueSessionCredential(claims, secret),
+    issueCredential,
     findCourse: courseRefs(catalog, progress),
     allowedProfiles: profiles,
     reconcileIntervalMs: config.K8S_RECONCILE_SECONDS * 1000,
-    sandboxEnv: { CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(config.MAX_TOKENS_CEILING) },
+    sandboxEnv,
+    warmPool,
+    typeKickOff: command[2] === CLAUDE_COMMAND_LINE,
     findConversation: (userId, sessionId) => history.findConversation(userId, sessionId),
   });
   history.start({ manager, runtime, logger: logger.child({ component: 'history' }) });
@@ -148,6 +171,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   await runtime.startController?.({ onActive: async () => { await manager.adoptRunningSandboxes(); } });
   history.closeUnfinished(manager.listAll().map((s) => s.id));
   manager.startReaper();
+  warmPool?.start();
 
   let shuttingDown = false;
   const app = express();

@@ -13,6 +13,8 @@ import type { ScreenSettings } from './screen-record.ts';
 import { canWatchSessions } from '../auth/roles.ts';
 import { CloseCode } from '../ws/protocol.ts';
 import { describeReason } from '../../public/reasons.js';
+import type { ClaimedSandbox, WarmPool } from './warm-pool.ts';
+import { typeKickOffPrompt } from './kick-off.ts';
 
 export interface CourseRef {
   id: string;
@@ -49,6 +51,10 @@ export interface SessionManagerOptions {
   reapIntervalMs?: number;
   /** How often the runtime reconciles (default 60 s). */
   reconcileIntervalMs?: number;
+  /** Warm sandboxes to claim instead of starting one (WARM_SANDBOXES). */
+  warmPool?: WarmPool;
+  /** Whether a claimed warm sandbox gets the course's first prompt typed in (the program is Claude Code). */
+  typeKickOff?: boolean;
 }
 
 export interface CreateSessionRequest {
@@ -132,9 +138,12 @@ export class SessionManager {
       throw new ApiError(decision.reason, describeReason(decision.reason), { retryAfterSeconds: decision.retryAfterSeconds });
     }
 
+    // Everything personal (timers, the first prompt, the owner binding) starts here, warm sandbox or not.
+    // A resumed conversation must be in the sandbox before its program starts: never a warm one.
+    const claimed = resume ? null : this.opts.warmPool?.claim({ courseId: course?.id ?? null, profile }) ?? null;
     const createdAt = new Date(this.now());
     const session = new Session({
-      id: newSessionId(),
+      id: claimed?.sessionId ?? newSessionId(),
       userHash,
       displayName: identity.displayName,
       courseId: course?.id ?? null,
@@ -152,7 +161,7 @@ export class SessionManager {
     this.releases.set(session.id, decision.release);
     this.opts.metrics.activeSessions.set(this.admission.active);
     for (const listener of this.createdListeners) listener(session);
-    void this.startSandbox(session, course, resume?.transcript);
+    void (claimed ? this.runClaimed(session, claimed, course) : this.startSandbox(session, course, resume?.transcript));
     return session;
   }
 
@@ -221,6 +230,7 @@ export class SessionManager {
     this.releases.get(session.id)?.();
     this.releases.delete(session.id);
     this.opts.metrics.activeSessions.set(this.admission.active);
+    this.opts.warmPool?.fill();
     if (finished) this.opts.logger.info({ sessionId: session.id, reason, state, exitCode }, 'session ended');
     // Keep finished sessions visible for a while so the UI can show why they ended.
     setTimeout(() => {
@@ -274,12 +284,46 @@ export class SessionManager {
     };
   }
 
+  /**
+   * Runs a session on a warm sandbox it claimed (waiting for it if it was still starting). If that
+   * sandbox failed to start or its program died before the session got it, the session starts cold.
+   */
+  private async runClaimed(session: Session, claimed: ClaimedSandbox, course: CourseRef | undefined): Promise<void> {
+    const startedAt = performance.now();
+    let held;
+    try {
+      held = await claimed.terminal;
+      if (held.exited) throw new SandboxError('exited', 'the warm sandbox\'s program had exited');
+    } catch (err) {
+      if (!session.isActive) return;
+      this.opts.logger.warn({ err, sessionId: session.id }, 'the claimed warm sandbox did not start; starting one for the session');
+      await this.opts.runtime.stop(session.id).catch(() => undefined);
+      return this.startSandbox(session, course);
+    }
+    try {
+      if (!session.isActive) return; // ended while waiting: end() stopped the sandbox
+      this.runOn(session, held.terminal);
+      this.opts.metrics.startSeconds.observe({ runtime: this.opts.runtime.kind }, (performance.now() - startedAt) / 1000);
+      this.opts.logger.info({ sessionId: session.id, userHash: session.userHash, courseId: session.courseId, warm: claimed.how }, 'session running');
+      const prompt = this.opts.typeKickOff && course && session.stage ? course.initialPrompt(session.stage) : null;
+      if (prompt && !(await typeKickOffPrompt(held, prompt, { quietMs: 300, timeoutMs: 30_000 }, this.now))) {
+        this.opts.logger.warn({ sessionId: session.id }, 'the first prompt was not typed: the program never waited for input');
+      }
+    } catch (err) {
+      const reason = err instanceof SandboxError ? err.reason : 'start_failed';
+      if (session.isActive) this.opts.metrics.startFailures.inc({ reason });
+      await this.end(session.id, reason, 'failed');
+    }
+  }
+
   /** Starts the sandbox; any failure (including building its spec) ends the session as failed. */
   private async startSandbox(session: Session, course: CourseRef | undefined, resume?: ConversationTranscript): Promise<void> {
     const abort = new AbortController();
     this.startAborts.set(session.id, abort);
     const startedAt = performance.now();
     try {
+      // Warm sandboxes yield their capacity to a learner who needs a cold start.
+      if (this.opts.warmPool) await this.opts.warmPool.makeRoom({ courseId: course?.id ?? null, profile: session.profile });
       const spec = this.sandboxSpec(session, course, resume);
       const terminal = await this.opts.runtime.start(spec, {
         signal: abort.signal,
@@ -353,9 +397,11 @@ export class SessionManager {
   async reconcile(): Promise<void> {
     if (!this.opts.runtime.reconcile) return;
     const sessions = this.sessions;
+    const warmPool = this.opts.warmPool;
     const live: Iterable<string> = {
       *[Symbol.iterator]() {
         for (const s of sessions.values()) if (s.isActive) yield s.id;
+        yield* warmPool?.sessionIds() ?? [];
       },
     };
     try {
@@ -398,6 +444,7 @@ export class SessionManager {
     this.accepting = false;
     if (this.reaper) clearInterval(this.reaper);
     this.reaper = null;
+    await this.opts.warmPool?.drain();
     const active = [...this.sessions.values()].filter((s) => s.isActive);
     if (stopSandboxes) {
       await Promise.all(active.map((s) => this.end(s.id, 'shutdown')));

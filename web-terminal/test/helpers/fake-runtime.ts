@@ -17,6 +17,7 @@ export class FakeTerminal implements Terminal {
   resume() { this.paused = false; }
   detach() { this.events.removeAllListeners(); }
   emitData(text: string) { this.events.emit('data', Buffer.from(text)); }
+  emit(chunk: Buffer) { this.events.emit('data', chunk); }
   exit(exit: TerminalExit) { this.events.emit('exit', exit); }
 }
 

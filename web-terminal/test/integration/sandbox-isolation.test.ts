@@ -49,8 +49,8 @@ describe('local sandbox isolation', () => {
     assert.ok(Number(out.trim()) < 10, `processes visible: ${out}`);
     assert.equal((await run(term, 'cat /proc/1/comm')).trim(), 'bwrap', 'PID 1 is the sandbox\'s own init');
     const cmds = (await run(term, 'cat /proc/[0-9]*/comm 2>/dev/null | sort -u | tr "\\n" " "')).trim().split(' ');
-    // The sandbox's own processes only: its init, the shell and this pipeline, the proxy forwarder.
-    for (const cmd of cmds) assert.ok(['bwrap', 'bash', 'sh', 'node', 'cat', 'sort', 'tr'].includes(cmd), `unexpected process ${cmd}`);
+    // The sandbox's own processes only: its init, the shell and this pipeline (no forwarder or helper).
+    for (const cmd of cmds) assert.ok(['bwrap', 'bash', 'sh', 'cat', 'sort', 'tr'].includes(cmd), `unexpected process ${cmd}`);
   });
 
   it('has no network but loopback, and cannot reach the host', async () => {
@@ -62,9 +62,10 @@ describe('local sandbox isolation', () => {
   });
 
   it('reaches the API proxy, but not the service\'s metrics through it', async () => {
-    const get = (path: string) => `exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET ${path} HTTP/1.1\\r\\nHost: 127.0.0.1:8080\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -1 <&3`;
-    assert.match(await run(term, get('/healthz')), /HTTP\/1\.1 200/);
-    assert.match(await run(term, get('/metrics')), /HTTP\/1\.1 404/);
+    // The one way out is the proxy's unix socket, the same one Claude Code uses (ANTHROPIC_UNIX_SOCKET).
+    const get = (path: string) => `curl -s -m 10 -o /dev/null -w 'status=%{http_code}\\n' --unix-socket "$ANTHROPIC_UNIX_SOCKET" http://api-proxy${path}`;
+    assert.match(await run(term, get('/healthz')), /status=200/);
+    assert.match(await run(term, get('/metrics')), /status=404/);
   });
 
   it('holds no credential but its own session token', async () => {

@@ -27,17 +27,22 @@ const restrictedContainerContext = {
   runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, allowPrivilegeEscalation: false, privileged: false,
   readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
 };
-const env = (extra: Record<string, string> = {}) => Object.entries({
+// The sandbox contract (src/sandbox/contract.ts): the session's own names first, the contract's last (they win).
+const env = (extra: Record<string, string> = {}, runtime: Record<string, string> = {}, workdir = '/workspace') => Object.entries({
+  ...extra,
+  ...runtime,
   HOME: '/home/sandbox',
-  ANTHROPIC_BASE_URL: 'http://api-proxy.claudecode-system.svc.cluster.local:8080',
-  ANTHROPIC_API_KEY: 'cc-cred',
   TERM: 'xterm-256color',
+  LANG: 'C.UTF-8',
+  CLAUDECODE_SESSION_ID: 'abc123',
+  CLAUDECODE_WORKDIR: workdir,
+  ANTHROPIC_API_KEY: 'cc-cred',
   CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
   DISABLE_AUTOUPDATER: '1',
   DISABLE_TELEMETRY: '1',
   DISABLE_ERROR_REPORTING: '1',
   CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL: '1',
-  ...extra,
+  ANTHROPIC_BASE_URL: 'http://api-proxy.claudecode-system.svc.cluster.local:8080',
 }).map(([name, value]) => ({ name, value }));
 
 describe('buildSandboxPod', () => {
@@ -128,9 +133,9 @@ describe('buildSandboxPod', () => {
     assert.equal(container.workingDir, '/courses/intro');
     assert.deepEqual(container.volumeMounts?.at(-1), { name: 'courses', mountPath: '/courses', readOnly: true });
     assert.deepEqual(podSpec.volumes?.at(-1), { name: 'courses', persistentVolumeClaim: { claimName: 'courses', readOnly: true } });
-    assert.deepEqual(container.env?.slice(-3), [
-      { name: 'COURSE_ID', value: 'intro' }, { name: 'COURSE_DIR', value: '/courses/intro' }, { name: 'EXTRA', value: '1' },
-    ]);
+    const courseEnv = env({ EXTRA: '1' }, { COURSE_DIR: '/courses/intro' }, '/courses/intro');
+    courseEnv.push({ name: 'COURSE_ID', value: 'intro' });
+    assert.deepEqual(container.env, courseEnv);
     assert.equal(pod.metadata?.annotations?.['claudecode.io/course-id'], 'intro');
     assert.equal(pod.metadata?.labels?.['claudecode.io/profile'], 'gpu', 'an adopted pod keeps its profile');
   });

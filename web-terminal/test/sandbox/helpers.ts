@@ -82,7 +82,7 @@ export interface SandboxWorld {
 }
 
 /** The real service with the local runtime, its embedded proxy pointed at the fake API, and a course. */
-export async function startWorld(sessionCommand: string): Promise<SandboxWorld> {
+export async function startWorld(sessionCommand: string, env: Record<string, string> = {}): Promise<SandboxWorld> {
   const fake = await startFakeAnthropic();
   const realKey = makeRealKey();
   const course = makeCourse();
@@ -96,7 +96,7 @@ export async function startWorld(sessionCommand: string): Promise<SandboxWorld> 
   let service: Service;
   try {
     service = await startTestService(
-      { SESSION_COMMAND: sessionCommand, COURSES_DIR: course.coursesDir, LOG_LEVEL: 'debug', METRICS_PORT: '0' },
+      { SESSION_COMMAND: sessionCommand, COURSES_DIR: course.coursesDir, LOG_LEVEL: 'debug', METRICS_PORT: '0', ...env },
       { logger: pino({ level: 'debug' }, sink), proxyEnv: { UPSTREAM_URL: fake.url, ANTHROPIC_API_KEY: realKey, LOG_LEVEL: 'debug' } },
     );
   } catch (err) {

@@ -34,7 +34,7 @@ describe('the sandbox image', () => {
     assert.equal(contextCopies().get(fromRoot(managedSettingsFile)), MANAGED_SETTINGS_PATH);
     const bwrap = buildBwrapArgs({
       systemLinks: {},
-      files: { passwd: 'p', group: 'g', hosts: 'h', toolsDir: sandboxSourceDir, nodeBinary: 'n', claudeBinary: null, managedSettings: managedSettingsFile, proxySocket: null },
+      files: { passwd: 'p', group: 'g', hosts: 'h', toolsDir: sandboxSourceDir, claudeBinary: null, managedSettings: managedSettingsFile, proxySocket: null },
       workspaceDir: null, sessionId: 'image-test', command: ['true'], tmpSizeBytes: 1, homeSizeBytes: 1, shmSizeBytes: 1,
     });
     const bind = bwrap.findIndex((arg, i) => arg === '--ro-bind' && bwrap[i + 1] === managedSettingsFile);

@@ -90,7 +90,7 @@ describe('the interactive CLI in the browser terminal', { timeout: 300_000 }, ()
     assert.equal(await bang(`curl -sS -m 5 -o /dev/null http://127.0.0.1:${world.fake.port}/v1/models 2>/dev/null`, 'CURL_RC'), '7');
     assert.equal(await bang(`bash -c 'exec 3<>/dev/tcp/127.0.0.1/${world.service.port}' 2>/dev/null`, 'TCP_RC'), '1');
     // The one way out is the proxy, and it wants a valid session credential.
-    assert.equal(await bang('curl -s -m 10 -o /dev/null -w "%{http_code}" -H "x-api-key: forged" -H "content-type: application/json" -d "{}" http://127.0.0.1:8080/v1/messages | grep -qx 401', 'PROXY_FORGED'), '0');
+    assert.equal(await bang('curl -s -m 10 -o /dev/null -w "%{http_code}" -H "x-api-key: forged" -H "content-type: application/json" -d "{}" --unix-socket /run/claudecode/proxy.sock http://api-proxy/v1/messages | grep -qx 401', 'PROXY_FORGED'), '0');
   });
 
   it('writes outside home and /tmp fail; home and /tmp are writable', async () => {

@@ -132,7 +132,7 @@ describe('the model is read-only in the sandbox (real CLI, local runtime, embedd
     }
     // Metrics have their own listener (METRICS_PORT); what an operator reads there holds no key either.
     clientVisible.push(await fetch(world.service.metricsUrl!).then((r) => r.text()));
-    const proxyError = await shell(term, 'curl -sS -m 10 -H "x-api-key: forged" -d "{}" http://127.0.0.1:8080/v1/messages; echo', 'proxy-error');
+    const proxyError = await shell(term, 'curl -sS -m 10 -H "x-api-key: forged" -d "{}" --unix-socket /run/claudecode/proxy.sock http://api-proxy/v1/messages; echo', 'proxy-error');
     assert.equal(proxyError, 0);
     clientVisible.push(term.output(), world.logs());
     const metrics = clientVisible.find((text) => text.includes('# HELP'));

@@ -3,6 +3,7 @@
 import type { V1Pod, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { SandboxSpec } from '../types.ts';
 import type { KubernetesConfig } from './config.ts';
+import { sandboxEnvironment } from '../../sandbox/contract.ts';
 import { resolveProfile } from './profiles.ts';
 import { COMMAND_ANNOTATION, HOLD_COMMAND } from './session-command.ts';
 
@@ -76,24 +77,17 @@ export function activeDeadlineSeconds(createdAt: Date, expiresAt: Date): number 
 }
 
 function environment(spec: SandboxSpec, config: KubernetesConfig, courseDir: string | null): V1EnvVar[] {
-  const fixed: Record<string, string> = {
-    HOME: HOME_DIR,
-    ANTHROPIC_BASE_URL: config.SANDBOX_PROXY_URL,
-    ANTHROPIC_API_KEY: spec.credential,
-    TERM: 'xterm-256color',
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    DISABLE_AUTOUPDATER: '1',
-    DISABLE_TELEMETRY: '1',
-    DISABLE_ERROR_REPORTING: '1',
-    CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL: '1',
-  };
-  if (spec.course && courseDir) {
-    fixed.COURSE_ID = spec.course.id;
-    fixed.COURSE_DIR = courseDir;
-  }
-  // spec.env cannot override what keeps the sandbox pointed at the proxy.
-  const extra = Object.entries(spec.env).filter(([name]) => !(name in fixed));
-  return [...Object.entries(fixed), ...extra].map(([name, value]) => ({ name, value }));
+  const env = sandboxEnvironment({
+    sessionId: spec.sessionId,
+    credential: spec.credential,
+    proxy: { kind: 'url', url: config.SANDBOX_PROXY_URL },
+    home: HOME_DIR,
+    workdir: courseDir ?? '/workspace',
+    course: spec.course,
+    runtime: courseDir ? { COURSE_DIR: courseDir } : {},
+    session: spec.env,
+  });
+  return Object.entries(env).map(([name, value]) => ({ name, value }));
 }
 
 /** `instanceId`: the creating instance, recorded on the pod (see ANNOTATIONS.instance). */

@@ -2,6 +2,7 @@
 // What the sandbox sees: a read-only system (/usr and a few safe /etc entries), a private writable
 // home and /tmp in memory, a read-only /dev with only the usual devices and a small /dev/shm, the course read-only at /workspace, its own PID/IPC/UTS/user/network
 // namespaces (no network but the proxy socket), a non-root user, and nothing of the service's files.
+import { CLAUDE_CODE_QUIET_ENV, sandboxEnvironment } from '../../sandbox/contract.ts';
 
 import { RESUME_FILE_NAME } from '../types.ts';
 
@@ -10,7 +11,6 @@ export const SANDBOX_UID = 1000;
 export const SANDBOX_TOOLS_DIR = '/opt/claudecode/lib';
 export const SANDBOX_BIN_DIR = '/opt/claudecode/bin';
 export const SANDBOX_PROXY_SOCKET = '/run/claudecode/proxy.sock';
-export const SANDBOX_PROXY_PORT = 8080;
 export const MANAGED_SETTINGS_PATH = '/etc/claude-code/managed-settings.json';
 
 /** /etc entries a shell and the CLI need that reveal nothing about the host. */
@@ -28,7 +28,6 @@ export interface BwrapInput {
     group: string;
     hosts: string;
     toolsDir: string;
-    nodeBinary: string;
     claudeBinary: string | null;
     managedSettings: string;
     proxySocket: string | null;
@@ -76,7 +75,6 @@ export function buildBwrapArgs(input: BwrapInput): string[] {
     '--size', String(input.tmpSizeBytes), '--tmpfs', '/tmp',
     '--perms', '0700', '--size', String(input.homeSizeBytes), '--tmpfs', SANDBOX_HOME,
     '--ro-bind', files.toolsDir, SANDBOX_TOOLS_DIR,
-    '--ro-bind', files.nodeBinary, `${SANDBOX_BIN_DIR}/node`,
   );
   if (files.claudeBinary) args.push('--ro-bind', files.claudeBinary, `${SANDBOX_BIN_DIR}/claude`);
   if (files.proxySocket) args.push('--ro-bind', files.proxySocket, SANDBOX_PROXY_SOCKET);
@@ -91,37 +89,26 @@ export function buildBwrapArgs(input: BwrapInput): string[] {
   return args;
 }
 
-/** The environment inside the sandbox: fixed basics, traffic switches, then the session's own. */
+/** The environment inside the sandbox: the sandbox contract, plus what a login on this system expects. */
 export function sandboxEnv(opts: { sessionId: string; credential: string; proxyAvailable: boolean; extra: Record<string, string> }): Record<string, string> {
-  const env: Record<string, string> = {
-    HOME: SANDBOX_HOME,
-    USER: 'sandbox',
-    LOGNAME: 'sandbox',
-    SHELL: '/bin/bash',
-    PATH: `${SANDBOX_BIN_DIR}:/usr/local/bin:/usr/bin:/bin`,
-    TERM: 'xterm-256color',
-    COLORTERM: 'truecolor',
-    LANG: 'C.UTF-8',
-    TMPDIR: '/tmp',
-    CLAUDECODE_SESSION_ID: opts.sessionId,
-    CLAUDECODE_WORKDIR: '/workspace',
-    CLAUDECODE_NODE: `${SANDBOX_BIN_DIR}/node`,
-    ANTHROPIC_API_KEY: opts.credential,
-    ...claudeCodeQuietEnv,
-  };
-  if (opts.proxyAvailable) {
-    env.CLAUDECODE_PROXY_SOCKET = SANDBOX_PROXY_SOCKET;
-    env.CLAUDECODE_PROXY_PORT = String(SANDBOX_PROXY_PORT);
-    env.ANTHROPIC_BASE_URL = `http://127.0.0.1:${SANDBOX_PROXY_PORT}`;
-  }
-  return { ...env, ...opts.extra };
+  return sandboxEnvironment({
+    sessionId: opts.sessionId,
+    credential: opts.credential,
+    proxy: opts.proxyAvailable ? { kind: 'socket', path: SANDBOX_PROXY_SOCKET } : { kind: 'none' },
+    home: SANDBOX_HOME,
+    workdir: '/workspace',
+    course: null,
+    runtime: {
+      USER: 'sandbox',
+      LOGNAME: 'sandbox',
+      SHELL: '/bin/bash',
+      PATH: `${SANDBOX_BIN_DIR}:/usr/local/bin:/usr/bin:/bin`,
+      COLORTERM: 'truecolor',
+      TMPDIR: '/tmp',
+    },
+    session: opts.extra,
+  });
 }
 
-/** Switches that stop Claude Code from contacting anything but ANTHROPIC_BASE_URL. */
-export const claudeCodeQuietEnv: Readonly<Record<string, string>> = Object.freeze({
-  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-  DISABLE_AUTOUPDATER: '1',
-  DISABLE_TELEMETRY: '1',
-  DISABLE_ERROR_REPORTING: '1',
-  CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL: '1',
-});
+/** Switches that stop Claude Code from contacting anything but the API proxy (kept here for existing imports). */
+export const claudeCodeQuietEnv = CLAUDE_CODE_QUIET_ENV;

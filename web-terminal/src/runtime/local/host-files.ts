@@ -1,5 +1,5 @@
 // Host-side files every local sandbox binds read-only: generated passwd/group/hosts, the entry
-// script and forwarder, the managed settings, and the binaries the sandbox runs.
+// script, the managed settings, and the binaries the sandbox runs.
 import { existsSync, lstatSync, mkdtempSync, readlinkSync, realpathSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -54,7 +54,6 @@ export function prepareHostFiles(): HostFiles {
     group: write('group', `root:x:0:\nsandbox:x:${SANDBOX_UID}:\nnogroup:x:65534:\n`),
     hosts: write('hosts', '127.0.0.1 localhost sandbox\n::1 localhost\n'),
     toolsDir: sandboxSourceDir,
-    nodeBinary: realpathSync(process.execPath),
     claudeBinary: findClaudeBinary(),
     managedSettings: managedSettingsFile,
   };
