@@ -77,19 +77,19 @@ describe('the real CLI through the proxy', () => {
     for (const status of Object.keys(await proxyAnswers(rig, 'messages'))) assert.equal(status, '200');
   });
 
-  test('an expired credential: one request, then a clear failure (no retries)', { timeout: 60_000 }, async () => {
+  test('an expired credential: one request, then a clear failure (no retries)', { timeout: 150_000 }, async () => {
     const before = (await proxyAnswers(rig, 'messages'))['401'] ?? 0;
     const hits = rig.fake.hits();
-    const run = await runPrint(rig.url, rig.credential({ expiresAt: new Date(Date.now() - 1000) }), 'hi', { timeoutMs: 30_000, env: { CLAUDE_CODE_MAX_OUTPUT_TOKENS: '16000' } });
+    const run = await runPrint(rig.url, rig.credential({ expiresAt: new Date(Date.now() - 1000) }), 'hi', { timeoutMs: 90_000, env: { CLAUDE_CODE_MAX_OUTPUT_TOKENS: '16000' } });
     assert.equal(run.code, 1, run.output);
     assert.match(run.output, /401 credential expired/);
     assert.equal(((await proxyAnswers(rig, 'messages'))['401'] ?? 0) - before, 1, 'the CLI retried');
     assert.equal(rig.fake.hits(), hits);
   });
 
-  test('a lower ceiling: refused when the CLI is not told, served when it is', { timeout: 60_000 }, async () => {
+  test('a lower ceiling: refused when the CLI is not told, served when it is', { timeout: 150_000 }, async () => {
     const before = (await proxyAnswers(rig, 'messages'))['400'] ?? 0;
-    const untold = await runPrint(rig.url, rig.credential(), 'hi', { timeoutMs: 30_000 });
+    const untold = await runPrint(rig.url, rig.credential(), 'hi', { timeoutMs: 90_000 });
     assert.notEqual(untold.code, 0);
     assert.match(untold.output, /max_tokens exceeds the proxy ceiling of 16000/);
     // (The CLI itself re-asks a few times with other max_tokens on this error: the fix is the shared ceiling.)
