@@ -34,7 +34,7 @@ describe('the real CLI through the proxy', () => {
   });
   after(() => rig.close());
 
-  test('print mode, three models: every beta it sends is allowed and every call succeeds', { timeout: 120_000 }, async () => {
+  test('print mode, three models: every beta it sends is allowed and every call succeeds', { timeout: 240_000 }, async () => {
     rig.fake.reset();
     for (const args of [['--model', 'opus'], ['--model', 'sonnet'], ['--model', 'haiku']]) {
       const run = await runPrint(rig.url, rig.credential(), 'hi [[tool:Read {"file_path":"/etc/hostname"}]]', { args, env: { CLAUDE_CODE_MAX_OUTPUT_TOKENS: '16000' } });
@@ -47,7 +47,7 @@ describe('the real CLI through the proxy', () => {
     assert.deepEqual(Object.keys(await proxyAnswers(rig, 'messages')), ['200']);
   });
 
-  test('full-screen mode: every beta it sends is allowed', { timeout: 120_000 }, async () => {
+  test('full-screen mode: every beta it sends is allowed', { timeout: 180_000 }, async () => {
     rig.fake.reset();
     const work = mkdtempSync(join(tmpdir(), 'cli-tui-work-'));
     const credential = rig.credential({ sessionId: 'tui' });
