@@ -34,7 +34,7 @@ describe('the real CLI through the proxy', () => {
   });
   after(() => rig.close());
 
-  test('print mode, three models: every beta it sends is allowed and every call succeeds', { timeout: 120_000 }, async () => {
+  test('print mode, three models: every beta it sends is allowed and every call succeeds', { timeout: 240_000 }, async () => {
     rig.fake.reset();
     for (const args of [['--model', 'opus'], ['--model', 'sonnet'], ['--model', 'haiku']]) {
       const run = await runPrint(rig.url, rig.credential(), 'hi [[tool:Read {"file_path":"/etc/hostname"}]]', { args, env: { CLAUDE_CODE_MAX_OUTPUT_TOKENS: '16000' } });
@@ -47,7 +47,7 @@ describe('the real CLI through the proxy', () => {
     assert.deepEqual(Object.keys(await proxyAnswers(rig, 'messages')), ['200']);
   });
 
-  test('full-screen mode: every beta it sends is allowed', { timeout: 120_000 }, async () => {
+  test('full-screen mode: every beta it sends is allowed', { timeout: 180_000 }, async () => {
     rig.fake.reset();
     const work = mkdtempSync(join(tmpdir(), 'cli-tui-work-'));
     const credential = rig.credential({ sessionId: 'tui' });
@@ -77,19 +77,19 @@ describe('the real CLI through the proxy', () => {
     for (const status of Object.keys(await proxyAnswers(rig, 'messages'))) assert.equal(status, '200');
   });
 
-  test('an expired credential: one request, then a clear failure (no retries)', { timeout: 60_000 }, async () => {
+  test('an expired credential: one request, then a clear failure (no retries)', { timeout: 150_000 }, async () => {
     const before = (await proxyAnswers(rig, 'messages'))['401'] ?? 0;
     const hits = rig.fake.hits();
-    const run = await runPrint(rig.url, rig.credential({ expiresAt: new Date(Date.now() - 1000) }), 'hi', { timeoutMs: 30_000, env: { CLAUDE_CODE_MAX_OUTPUT_TOKENS: '16000' } });
+    const run = await runPrint(rig.url, rig.credential({ expiresAt: new Date(Date.now() - 1000) }), 'hi', { timeoutMs: 90_000, env: { CLAUDE_CODE_MAX_OUTPUT_TOKENS: '16000' } });
     assert.equal(run.code, 1, run.output);
     assert.match(run.output, /401 credential expired/);
     assert.equal(((await proxyAnswers(rig, 'messages'))['401'] ?? 0) - before, 1, 'the CLI retried');
     assert.equal(rig.fake.hits(), hits);
   });
 
-  test('a lower ceiling: refused when the CLI is not told, served when it is', { timeout: 60_000 }, async () => {
+  test('a lower ceiling: refused when the CLI is not told, served when it is', { timeout: 150_000 }, async () => {
     const before = (await proxyAnswers(rig, 'messages'))['400'] ?? 0;
-    const untold = await runPrint(rig.url, rig.credential(), 'hi', { timeoutMs: 30_000 });
+    const untold = await runPrint(rig.url, rig.credential(), 'hi', { timeoutMs: 90_000 });
     assert.notEqual(untold.code, 0);
     assert.match(untold.output, /max_tokens exceeds the proxy ceiling of 16000/);
     // (The CLI itself re-asks a few times with other max_tokens on this error: the fix is the shared ceiling.)
