@@ -240,17 +240,29 @@ async function measureStart(url: string): Promise<{ p50Ms: number; p99Ms: number
  * watcher hold, so the watcher is backed up for the whole measurement.
  */
 function stalledWatcher(url: string): EchoSetup {
-  return async ({ ws, sessionId, until }) => {
+  return async ({ ws, sessionId }) => {
     const res = await fetch(`${url}/api/sessions/${sessionId}/watch`, { method: 'POST' });
     const body = (await res.json()) as { wsUrl: string };
     if (res.status !== 200) throw new Error(`watch failed: ${JSON.stringify(body)}`);
     const watcher = new WebSocket(url.replace(/^http/, 'ws') + body.wsUrl);
     await new Promise((r, j) => { watcher.once('message', r); watcher.once('error', j); });
     (watcher as unknown as { _socket: { pause(): void } })._socket.pause();
+    // Watched here by its tail: matching the whole echoed output on every message would be quadratic.
+    let tail = '';
+    const filled = new Promise<void>((resolve) => {
+      const onMessage = (data: Buffer, isBinary: boolean) => {
+        if (!isBinary) return;
+        tail = (tail + data.toString('latin1')).slice(-16);
+        if (!tail.includes('FILLED')) return;
+        ws.off('message', onMessage);
+        resolve();
+      };
+      ws.on('message', onMessage);
+    });
     const chunk = Buffer.alloc(64 * 1024, 'w');
     for (let i = 0; i < 128; i += 1) ws.send(chunk, { binary: true });
     ws.send(Buffer.from('FILLED'), { binary: true });
-    await until((s) => s.includes('FILLED'));
+    await filled;
     return () => watcher.terminate();
   };
 }
