@@ -103,11 +103,8 @@ function baselineOpener(url: string): Opener {
 const ECHO_COMMAND = 'stty raw -echo; echo READY; exec cat';
 const THROUGHPUT_COMMAND = `stty raw -echo; head -c ${(THROUGHPUT_BYTES / 4) * 3} /dev/urandom | base64 -w 0; printf '\\n%s\\n' DONE-MARK; exec sleep 60`;
 
-/** Something done to a session before its echo is measured (e.g. a watcher that stalls). */
-type EchoSetup = (session: { ws: WebSocket; sessionId?: string; until(pred: (s: string) => boolean): Promise<void> }) => Promise<() => void>;
-
-async function measureEcho(open: Opener, setup?: EchoSetup): Promise<{ p50Ms: number; p99Ms: number }> {
-  const { ws, sessionId } = await open(ECHO_COMMAND);
+async function measureEcho(open: Opener): Promise<{ p50Ms: number; p99Ms: number }> {
+  const { ws } = await open(ECHO_COMMAND);
   let buffered = '';
   let waiting: ((s: string) => void) | null = null;
   ws.on('message', (data, isBinary) => {
@@ -120,7 +117,6 @@ async function measureEcho(open: Opener, setup?: EchoSetup): Promise<{ p50Ms: nu
     waiting = (s) => { if (pred(s)) { waiting = null; resolve(); } };
   });
   await until((s) => s.includes('READY'));
-  const teardown = setup ? await setup({ ws, sessionId, until }) : () => undefined;
   await sleep(200);
   const samples: number[] = [];
   for (let i = 0; i < ECHO_ROUNDS; i += 1) {
@@ -131,7 +127,6 @@ async function measureEcho(open: Opener, setup?: EchoSetup): Promise<{ p50Ms: nu
     await until((s) => s.includes(key));
     samples.push(performance.now() - t0);
   }
-  teardown();
   ws.close();
   return { p50Ms: round(percentile(samples, 50)), p99Ms: round(percentile(samples, 99)) };
 }
@@ -234,39 +229,6 @@ async function measureStart(url: string): Promise<{ p50Ms: number; p99Ms: number
   return { p50Ms: round(percentile(samples, 50), 1), p99Ms: round(percentile(samples, 99), 1) };
 }
 
-/**
- * An instructor watching the session (AUTH_INSTRUCTOR_USERS=local lets the local user watch) whose socket
- * stops reading; then 8 MB pass through the session, far more than the sockets between the server and the
- * watcher hold, so the watcher is backed up for the whole measurement.
- */
-function stalledWatcher(url: string): EchoSetup {
-  return async ({ ws, sessionId }) => {
-    const res = await fetch(`${url}/api/sessions/${sessionId}/watch`, { method: 'POST' });
-    const body = (await res.json()) as { wsUrl: string };
-    if (res.status !== 200) throw new Error(`watch failed: ${JSON.stringify(body)}`);
-    const watcher = new WebSocket(url.replace(/^http/, 'ws') + body.wsUrl);
-    await new Promise((r, j) => { watcher.once('message', r); watcher.once('error', j); });
-    (watcher as unknown as { _socket: { pause(): void } })._socket.pause();
-    // Watched here by its tail: matching the whole echoed output on every message would be quadratic.
-    let tail = '';
-    const filled = new Promise<void>((resolve) => {
-      const onMessage = (data: Buffer, isBinary: boolean) => {
-        if (!isBinary) return;
-        tail = (tail + data.toString('latin1')).slice(-16);
-        if (!tail.includes('FILLED')) return;
-        ws.off('message', onMessage);
-        resolve();
-      };
-      ws.on('message', onMessage);
-    });
-    const chunk = Buffer.alloc(64 * 1024, 'w');
-    for (let i = 0; i < 128; i += 1) ws.send(chunk, { binary: true });
-    ws.send(Buffer.from('FILLED'), { binary: true });
-    await filled;
-    return () => watcher.terminate();
-  };
-}
-
 /** One service's output throughput. */
 async function serviceThroughput(env: Record<string, string>) {
   const flood = await startService({ SESSION_COMMAND: THROUGHPUT_COMMAND, ...env });
@@ -304,18 +266,12 @@ export async function runTerminalBench(): Promise<object> {
   const results: Record<string, unknown> = { machine: { cpus: (await import('node:os')).cpus().length, node: process.version } };
   try {
     if (only('echo')) {
-    const echoService = await startService({ SESSION_COMMAND: ECHO_COMMAND, AUTH_INSTRUCTOR_USERS: 'local' });
+    const echoService = await startService({ SESSION_COMMAND: ECHO_COMMAND });
     step('echo latency');
     const baselineEcho = await measureEcho(baselineOpener(baseline.url));
     const serviceEcho = await measureEcho(serviceOpener(echoService.url));
-    step('echo latency with a stalled watcher');
-    const watchedEcho = await measureEcho(serviceOpener(echoService.url), stalledWatcher(echoService.url));
     await echoService.stop();
     results.echo = { baseline: baselineEcho, service: serviceEcho, p50Ratio: round(serviceEcho.p50Ms / baselineEcho.p50Ms, 2), target: 'p50 <= 1.2x baseline' };
-    results.echoWithStalledWatcher = {
-      service: watchedEcho, withoutWatcher: serviceEcho, p50Ratio: round(watchedEcho.p50Ms / serviceEcho.p50Ms, 2),
-      target: 'p50 <= 1.2x the same service without a watcher (a stalled watcher is skipped, never waited for)',
-    };
     }
 
     if (only('throughput')) {
