@@ -32,9 +32,9 @@ async function run(term: TerminalClient, command: string, timeoutMs = 30_000): P
   return pattern.exec(await term.waitFor(pattern, timeoutMs))![1]!.trim();
 }
 
-/** `curl` to the sandbox's proxy forwarder with a given credential: "<status> <x-proxy-rejection>". */
+/** `curl` to the sandbox's proxy socket with a given credential: "<status> <x-proxy-rejection>". */
 const callProxy = (credentialExpr: string) =>
-  `curl -s -o /dev/null -w '%{http_code} %header{x-proxy-rejection}' -H "x-api-key: ${credentialExpr}" -H 'content-type: application/json' -H 'anthropic-version: 2023-06-01' --data '{"model":"claude-x","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}' http://127.0.0.1:8080/v1/messages`;
+  `curl -s -o /dev/null -w '%{http_code} %header{x-proxy-rejection}' -H "x-api-key: ${credentialExpr}" -H 'content-type: application/json' -H 'anthropic-version: 2023-06-01' --data '{"model":"claude-x","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}' --unix-socket /run/claudecode/proxy.sock http://api-proxy/v1/messages`;
 
 describe('the embedded proxy, per session', () => {
   let fake: FakeAnthropic;
@@ -113,7 +113,7 @@ describe('the embedded proxy, per session', () => {
   it('GET /api/info: a key is configured, local runtime', async () => {
     const res = await api(service, 'GET', '/api/info');
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { apiKeyConfigured: true, runtime: 'local' });
+    assert.deepEqual(res.body, { apiKeyConfigured: true, runtime: 'local', profiles: ['default'] });
     assertMatchesOpenApi('get', '/api/info', 200, res.body);
   });
 });
@@ -125,7 +125,7 @@ describe('without an API key', () => {
     const service = await startTestService({}, { logger: pino({ level: 'warn' }, sink) });
     try {
       assert.match(logs, /no API key is configured/);
-      assert.deepEqual((await api(service, 'GET', '/api/info')).body, { apiKeyConfigured: false, runtime: 'local' });
+      assert.deepEqual((await api(service, 'GET', '/api/info')).body, { apiKeyConfigured: false, runtime: 'local', profiles: ['default'] });
       const s = await openSession(service);
       try {
         const out = await run(s.term, `curl -s -D - -o /dev/null ${callProxy('$ANTHROPIC_API_KEY').slice('curl -s -o /dev/null -w \'%{http_code} %header{x-proxy-rejection}\''.length)} | tr -d '\\r' | grep -iE '^(HTTP|x-should-retry)' | tr '\\n' ' '`);

@@ -108,8 +108,8 @@ describe('local runtime without bubblewrap', () => {
       assert.equal(created.status, 201);
       const term = await openTerminal(wsUrl(service.url, created.body.wsUrl as string));
       await term.waitFor('NOT sandboxed');
-      // eslint-disable-next-line no-control-regex -- strip colour codes
-      const firstLine = term.output().replace(/\x1b\[[0-9;]*m/g, '').trim().split(/\r?\n/)[0]!;
+      // eslint-disable-next-line no-control-regex -- strip the screen restore's reset (ESC c) and colour codes
+      const firstLine = term.output().replace(/\x1bc|\x1b\[[0-9;]*m/g, '').trim().split(/\r?\n/)[0]!;
       assert.match(firstLine, /WARNING: this session is NOT sandboxed/);
       await term.close();
     } finally {
