@@ -5,8 +5,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { STATES } from '../../public/reasons.js';
 import type { Service } from '../../src/server.ts';
 import { artifactsDir, launchBrowser } from '../helpers/browser.ts';
+import { collectPageErrors } from '../helpers/page-checks.ts';
 import { startTestService } from '../helpers/service.ts';
 import { jwtEnv, mintToken } from '../auth/helpers.ts';
 
@@ -42,11 +44,7 @@ describe('instructor live view with two browsers', () => {
 
   const openPage = async (browser: Browser, path: string) => {
     const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') errors.push(msg.text());
-    });
+    const errors = collectPageErrors(page);
     await page.goto(`${service.url}${path}`);
     return { page, errors };
   };
@@ -56,8 +54,10 @@ describe('instructor live view with two browsers', () => {
     const instructorToken = await mintToken('ines', { name: 'Ines Instructor', roles: ['instructor'] });
 
     const learner = await openPage(learnerBrowser.browser, `/#token=${learnerToken}`);
-    await learner.page.getByRole('button', { name: 'New Session' }).click();
-    await learner.page.locator('#status-text', { hasText: 'Running' }).waitFor({ timeout: 20_000 });
+    // The learner starts a terminal from the course picker (no course needed to be watched).
+    await learner.page.getByRole('button', { name: /^Just a terminal/ }).click();
+    await learner.page.getByRole('button', { name: 'Start a terminal' }).click();
+    await learner.page.locator('#status-text', { hasText: STATES.running }).waitFor({ timeout: 20_000 });
     await learner.page.locator('.xterm-helper-textarea').focus();
     await learner.page.keyboard.type('echo "learner-$((6*7))"');
     await learner.page.keyboard.press('Enter');

@@ -1,13 +1,16 @@
 // Exact screen restore, as a person sees it: a session prints several MB (colours, then a full-screen
 // program redrawing hundreds of frames on the alternate screen with a scroll region and a hidden cursor),
-// the tab reloads, the learner attaches again, and the terminal holds exactly what it held before: every
+// the tab reloads, the page attaches again by itself, and the terminal holds exactly what it held before: every
 // cell's character and colours, the cursor, the active buffer, and the same pixels.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { STATES } from '../../public/reasons.js';
 import type { Service } from '../../src/server.ts';
 import { artifactsDir, launchBrowser } from '../helpers/browser.ts';
+import { collectPageErrors } from '../helpers/page-checks.ts';
+import { waitUntil } from '../helpers/processes.ts';
 import { startTestService } from '../helpers/service.ts';
 
 const SCROLLBACK_LINES = 400;
@@ -62,11 +65,14 @@ async function terminalPixels(page: Page, name: string): Promise<Buffer> {
   return page.locator('.xterm-screen').screenshot({ path: join(artifactsDir, name), animations: 'disabled' });
 }
 
-async function reloadAndAttach(page: Page, marker: string) {
+/** Reloads the tab; the page attaches to the learner's running session by itself (no new session). */
+async function reloadAndReattach(page: Page, service: Service, marker: string) {
+  const before = service.manager.listAll().map((s) => s.id);
   await page.reload();
-  await page.getByRole('button', { name: 'Attach' }).click();
-  await page.locator('#status-text', { hasText: 'Running' }).waitFor({ timeout: 20_000 });
+  await page.locator('#status-text', { hasText: STATES.running }).waitFor({ timeout: 20_000 });
   await waitForText(page, marker, 30_000);
+  assert.deepEqual(service.manager.listAll().map((s) => s.id), before, 'the reload started no new session');
+  await waitUntil(() => service.manager.listAll()[0]!.hasViewer, 10_000, 'the reloaded page is attached');
 }
 
 /** Waits until the terminal has stopped changing (all written output rendered). */
@@ -101,11 +107,11 @@ describe('exact screen restore in the browser', () => {
 
   it('a reloaded tab shows the screen it had, after MBs of output and a full-screen program', { timeout: 240_000 }, async () => {
     const page = await browser.browser.newPage({ viewport: { width: 1000, height: 640 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    const pageErrors = collectPageErrors(page);
     await page.goto(service.url);
-    await page.getByRole('button', { name: 'New Session' }).click();
-    await page.locator('#status-text', { hasText: 'Running' }).waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: /^Just a terminal/ }).click();
+    await page.getByRole('button', { name: 'Start a terminal' }).click();
+    await page.locator('#status-text', { hasText: STATES.running }).waitFor({ timeout: 20_000 });
     await page.locator('.xterm-rows', { hasText: '$' }).waitFor({ timeout: 20_000 });
     const session = service.manager.listAll()[0]!;
     let printed = 0;
@@ -123,7 +129,7 @@ describe('exact screen restore in the browser', () => {
     assert.equal(tuiBefore.type, 'alternate');
     const tuiPixelsBefore = await terminalPixels(page, 'screen-restore-tui-before.png');
 
-    await reloadAndAttach(page, 'TUI-READY');
+    await reloadAndReattach(page, service, 'TUI-READY');
     const tuiAfter = await settled(page, SCROLLBACK_LINES);
     assert.deepEqual(tuiAfter, tuiBefore, 'the same cells, colours, cursor and buffer after the reload');
     const tuiPixelsAfter = await terminalPixels(page, 'screen-restore-tui-after.png');
@@ -139,7 +145,7 @@ describe('exact screen restore in the browser', () => {
     assert.equal(shellBefore.type, 'normal');
     const shellPixelsBefore = await terminalPixels(page, 'screen-restore-shell-before.png');
 
-    await reloadAndAttach(page, 'SHELL-42-AGAIN');
+    await reloadAndReattach(page, service, 'SHELL-42-AGAIN');
     const shellAfter = await settled(page, SCROLLBACK_LINES);
     assert.deepEqual(shellAfter, shellBefore, 'the shell screen and the last scrollback lines, cell by cell');
     const shellPixelsAfter = await terminalPixels(page, 'screen-restore-shell-after.png');
