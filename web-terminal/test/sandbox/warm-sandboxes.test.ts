@@ -34,7 +34,7 @@ function sandboxIds(): string[] {
 }
 
 async function metric(world: SandboxWorld, line: RegExp): Promise<number> {
-  const text = await (await fetch(`${world.service.url}/metrics`)).text();
+  const text = await (await fetch(world.service.metricsUrl!)).text();
   const match = line.exec(text);
   return match ? Number(match[1]) : 0;
 }
