@@ -29,11 +29,14 @@ describe('the interactive CLI in the browser terminal', { timeout: 300_000 }, ()
     await world?.close();
   });
 
-  /** Types a prompt line the way a person does: the text, then Enter once it is on screen. */
+  /**
+   * Enters a prompt line: the text as a bracketed paste, then Enter once it is on screen. The brackets tell
+   * the CLI exactly where the text ends; typed in one piece it would guess by timing, and on a busy machine
+   * an Enter that came early was taken into the paste ("Removed 1 invisible character") and never sent.
+   */
   async function submit(text: string, echoed: RegExp) {
-    term.type(text);
+    term.type(`\x1b[200~${text}\x1b[201~`);
     await waitForText(term, echoed);
-    // Input that arrives in one piece is taken as a paste; Enter must come after it was taken in.
     await waitForQuiet(term);
     term.type('\r');
   }
@@ -42,7 +45,10 @@ describe('the interactive CLI in the browser terminal', { timeout: 300_000 }, ()
   async function bang(command: string, label: string): Promise<string> {
     // The label is split in the typed text so that only the command's own output matches.
     const half = Math.ceil(label.length / 2);
-    await submit(`!${command}; echo "${label.slice(0, half)}""${label.slice(half)}=$?"`, new RegExp(`${label.slice(half)}=\\$\\?`));
+    // `!` is a key of its own (it switches the prompt to shell mode); the command line is then pasted.
+    term.type('!');
+    await waitForQuiet(term);
+    await submit(`${command}; echo "${label.slice(0, half)}""${label.slice(half)}=$?"`, new RegExp(`${label.slice(half)}=\\$\\?`));
     const re = new RegExp(`${label}=(\\d+)`);
     return re.exec(await waitForText(term, re, 60_000))![1]!;
   }
