@@ -7,8 +7,18 @@ export interface AdmissionLimits {
   createsPerMinute: number;
 }
 
+/**
+ * A session's slot. The per-user part counts the user's live sessions and is freed as soon as the session
+ * reaches its final state (`releaseUser`); the global part bounds sandboxes and is freed once the sandbox
+ * is gone (`release`, which frees both). Each part is freed exactly once.
+ */
+export interface Slot {
+  releaseUser: () => void;
+  release: () => void;
+}
+
 export type AdmissionDecision =
-  | { ok: true; release: () => void }
+  | ({ ok: true } & Slot)
   | { ok: false; reason: 'session_limit' | 'user_session_limit' | 'rate_limited'; retryAfterSeconds: number };
 
 export class Admission {
@@ -30,13 +40,13 @@ export class Admission {
   }
 
   /** Takes a slot without checking limits: for sessions that already exist (adopted after a restart). */
-  reserve(userId: string): () => void {
+  reserve(userId: string): Slot {
     this.total += 1;
     this.perUser.set(userId, this.activeFor(userId) + 1);
-    return this.releaser(userId);
+    return this.slot(userId);
   }
 
-  /** Reserves a slot for `userId`, or says why not. `release` frees it exactly once. */
+  /** Reserves a slot for `userId`, or says why not. */
   tryAdmit(userId: string): AdmissionDecision {
     const now = this.now();
     const windowStart = now - 60_000;
@@ -53,18 +63,27 @@ export class Admission {
     }
     recent.push(now);
     this.recentCreates.set(userId, recent);
-    return { ok: true, release: this.reserve(userId) };
+    return { ok: true, ...this.reserve(userId) };
   }
 
-  private releaser(userId: string): () => void {
+  private slot(userId: string): Slot {
+    let userReleased = false;
     let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.total -= 1;
+    const releaseUser = () => {
+      if (userReleased) return;
+      userReleased = true;
       const left = this.activeFor(userId) - 1;
       if (left > 0) this.perUser.set(userId, left);
       else this.perUser.delete(userId);
+    };
+    return {
+      releaseUser,
+      release: () => {
+        releaseUser();
+        if (released) return;
+        released = true;
+        this.total -= 1;
+      },
     };
   }
 }

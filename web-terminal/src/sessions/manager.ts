@@ -7,6 +7,7 @@ import { SandboxError } from '../runtime/types.ts';
 import type { ConversationTranscript, SandboxSpec, SessionRuntime, Terminal } from '../runtime/types.ts';
 import type { ServiceMetrics } from '../metrics.ts';
 import { Admission } from './admission.ts';
+import type { Slot } from './admission.ts';
 import { newSessionId } from './ids.ts';
 import { Session } from './session.ts';
 import type { ScreenSettings } from './screen-record.ts';
@@ -70,7 +71,7 @@ const ENDING_LISTENERS_TIMEOUT_MS = 15_000;
 
 export class SessionManager {
   private readonly sessions = new Map<string, Session>();
-  private readonly releases = new Map<string, () => void>();
+  private readonly slots = new Map<string, Slot>();
   private readonly startAborts = new Map<string, AbortController>();
   private readonly ending = new Map<string, Promise<void>>();
   private readonly createdListeners: Array<(session: Session) => void> = [];
@@ -158,7 +159,7 @@ export class SessionManager {
       now: this.now,
     });
     this.sessions.set(session.id, session);
-    this.releases.set(session.id, decision.release);
+    this.slots.set(session.id, decision);
     this.opts.metrics.activeSessions.set(this.admission.active);
     for (const listener of this.createdListeners) listener(session);
     void (claimed ? this.runClaimed(session, claimed, course) : this.startSandbox(session, course, resume?.transcript));
@@ -219,6 +220,9 @@ export class SessionManager {
 
   private async endSession(session: Session, reason: string, state: 'ended' | 'failed', exitCode: number | null, detail?: string): Promise<void> {
     const finished = session.finish(state, reason, exitCode, detail);
+    // The user has no live session here any more (the API lists it as ended): they may start another at
+    // once. The global slot bounds sandboxes, so it is kept until this one is gone.
+    this.slots.get(session.id)?.releaseUser();
     this.startAborts.get(session.id)?.abort();
     if (finished) await this.notify(this.endingListeners, session);
     try {
@@ -227,8 +231,8 @@ export class SessionManager {
       this.opts.logger.warn({ err, sessionId: session.id }, 'sandbox stop failed; reconciliation will retry');
     }
     if (finished) await this.notify(this.endedListeners, session);
-    this.releases.get(session.id)?.();
-    this.releases.delete(session.id);
+    this.slots.get(session.id)?.release();
+    this.slots.delete(session.id);
     this.opts.metrics.activeSessions.set(this.admission.active);
     this.opts.warmPool?.fill();
     if (finished) this.opts.logger.info({ sessionId: session.id, reason, state, exitCode }, 'session ended');
@@ -379,7 +383,7 @@ export class SessionManager {
       try {
         const terminal = await this.opts.runtime.attach(session.id, { cols: 80, rows: 24 });
         this.sessions.set(session.id, session);
-        this.releases.set(session.id, this.admission.reserve(session.userHash));
+        this.slots.set(session.id, this.admission.reserve(session.userHash));
         for (const listener of this.createdListeners) listener(session);
         this.runOn(session, terminal);
         adopted.push(session.id);

@@ -12,6 +12,7 @@ import { REASONS, STATES } from '../../public/reasons.js';
 import type { Service } from '../../src/server.ts';
 import { startTestService } from '../helpers/service.ts';
 import { jwtEnv, mintToken } from '../auth/helpers.ts';
+import { waitUntil } from '../helpers/processes.ts';
 
 const artifactsDir = new URL('../../../test-artifacts/', import.meta.url).pathname;
 
@@ -90,7 +91,8 @@ describe('browser end to end in jwt mode', () => {
 
     await page.getByRole('button', { name: 'End session' }).click();
     await page.locator('#status-text', { hasText: REASONS.deleted }).waitFor({ timeout: 15_000 });
-    assert.equal(service.manager.activeCount, 0);
+    // The page says so as soon as the session ends; its slot is free once the sandbox is gone.
+    await waitUntil(() => service.manager.activeCount === 0, 20_000, 'session released');
     assert.deepEqual(pageErrors, []);
     await page.close();
   });

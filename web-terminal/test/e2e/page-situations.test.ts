@@ -16,7 +16,8 @@ describe('the page in harder situations (local runtime)', { timeout: 180_000 }, 
   let service: Service;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   before(async () => {
-    service = await startTestService({ MAX_SESSIONS_PER_USER: '1' });
+    // A server with a key, as where the API refusing it can happen (without one the page says so in a banner of its own).
+    service = await startTestService({ MAX_SESSIONS_PER_USER: '1' }, { proxyEnv: { ANTHROPIC_API_KEY: 'sk-ant-api03-page-situations-test-key-0000000000', UPSTREAM_URL: 'http://127.0.0.1:9' } });
     browser = await launchBrowser();
   });
   after(async () => {

@@ -93,6 +93,9 @@ describe('local sessions', () => {
   });
 
   it('admits exactly MAX_SESSIONS of 50 parallel creates; the rest get 429 with Retry-After', async () => {
+    // A session that ended by itself (the previous test) keeps its slot until its end is done (the last
+    // conversation save, then its sandbox stopped): all MAX_SESSIONS slots must be free before the burst.
+    await waitUntil(() => service.manager.activeCount === 0, 30_000, 'earlier sessions to release their slots');
     const results = await Promise.all(Array.from({ length: 50 }, () => api(service, 'POST', '/api/sessions', {})));
     const created = results.filter((r) => r.status === 201);
     const refused = results.filter((r) => r.status === 429);

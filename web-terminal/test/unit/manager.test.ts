@@ -100,6 +100,27 @@ describe('session manager', () => {
     assert.deepEqual(runtime.stopped, [session.id]);
   });
 
+  it('frees the user\'s slot as the session ends, and the global one only once its sandbox is gone', async () => {
+    const { manager, runtime } = setup({ limits: { maxSessions: 2, maxSessionsPerUser: 1, createsPerMinute: 100 } });
+    let finishSaving = () => undefined as void;
+    manager.onSessionEnding(() => new Promise<void>((r) => { finishSaving = r; }));
+    const first = manager.create(alice, {});
+    await tick();
+    const ending = manager.end(first.id, 'deleted');
+    assert.equal(first.state, 'ended');
+    assert.deepEqual(runtime.stopped, [], 'the sandbox is still being read');
+    const second = manager.create(alice, {}); // ended is ended: the learner may start again at once
+    assert.equal(manager.activeCount, 2, 'the first sandbox still counts against MAX_SESSIONS');
+    assert.throws(() => manager.create(bob, {}), (err: ApiError) => err.code === 'session_limit');
+    finishSaving();
+    await ending;
+    assert.deepEqual(runtime.stopped, [first.id]);
+    assert.equal(manager.activeCount, 1);
+    assert.throws(() => manager.create(alice, {}), (err: ApiError) => err.code === 'user_session_limit', 'the second session still counts for alice');
+    assert.ok(manager.create(bob, {}));
+    await manager.end(second.id, 'deleted');
+  });
+
   it('enforces the hard lifetime even while someone is watching', async () => {
     const { manager, runtime, advance } = setup();
     const session = manager.create(alice, {});
