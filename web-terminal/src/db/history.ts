@@ -2,10 +2,7 @@
 // The one storage module for both: rows are keyed by session id and always read through the owner's
 // user id, so another user's session answers exactly like one that does not exist.
 // Transcript content is learner-controlled bytes: stored as an opaque BLOB, never interpreted here.
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { migrate } from './migrations.ts';
+import { openDatabase } from './open.ts';
 
 export interface SessionStart {
   sessionId: string;
@@ -92,18 +89,7 @@ const ENTRY_SELECT = `
   FROM session_history h LEFT JOIN transcripts t ON t.session_id = h.session_id`;
 
 export function openHistoryStore(path: string, options: HistoryStoreOptions): HistoryStore {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  try {
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    migrate(db);
-  } catch (err) {
-    db.close();
-    throw new Error('open history database', { cause: err });
-  }
+  const db = openDatabase(path, { busyTimeoutMs: options.busyTimeoutMs, what: 'history' });
 
   const insertStart = db.prepare('INSERT INTO session_history (session_id, user_id, course_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
   const updateEnd = db.prepare('UPDATE session_history SET ended_at = ?, state = ?, reason = ? WHERE session_id = ? AND ended_at IS NULL');

@@ -1,10 +1,7 @@
 // Durable per-user progress in SQLite (better-sqlite3: synchronous, so a returned call is a committed write).
 // WAL + synchronous=FULL: a write that returned survives kill -9 of the service (and power loss).
 // Writes are idempotent: the first completion wins and keeps its time.
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { migrate } from './migrations.ts';
+import { openDatabase } from './open.ts';
 
 export type CompletionSource = 'marker' | 'answer';
 
@@ -81,18 +78,7 @@ interface CourseRow {
 
 export function openProgressStore(path: string, options: ProgressStoreOptions = {}): ProgressStore {
   const now = options.now ?? (() => new Date());
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  try {
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    migrate(db);
-  } catch (err) {
-    db.close();
-    throw new Error('open progress database', { cause: err });
-  }
+  const db = openDatabase(path, { busyTimeoutMs: options.busyTimeoutMs, what: 'progress' });
 
   const ensureCourse = db.prepare('INSERT INTO course_progress (user_id, course_id, started_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
   const insertStage = db.prepare(
