@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pino } from 'pino';
 import { ApiError } from '../../src/http/errors.ts';
-import { createMetrics } from '../../src/metrics.ts';
 import { makeUserHasher } from '../../src/sessions/ids.ts';
 import { SessionManager } from '../../src/sessions/manager.ts';
 import type { SessionManagerOptions } from '../../src/sessions/manager.ts';
 import type { Viewer } from '../../src/sessions/viewer.ts';
 import type { Identity } from '../../src/types.ts';
 import { FakeRuntime } from '../helpers/fake-runtime.ts';
+import { managerOptions } from '../helpers/manager-options.ts';
 
 const alice: Identity = { userId: 'alice', displayName: 'Alice', isAdmin: false };
 const bob: Identity = { userId: 'bob', displayName: 'Bob', isAdmin: false };
@@ -18,21 +17,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 function setup(overrides: Partial<SessionManagerOptions> = {}) {
   let now = Date.parse('2026-01-01T00:00:00Z');
   const runtime = new FakeRuntime();
-  const manager = new SessionManager({
-    runtime,
-    logger: pino({ level: 'silent' }),
-    metrics: createMetrics(),
-    limits: { maxSessions: 4, maxSessionsPerUser: 2, createsPerMinute: 100 },
-    timeouts: { sessionSeconds: 3600, idleSeconds: 600, graceSeconds: 120 },
-    scrollbackBytes: 1024,
-    command: ['/bin/sh'],
-    hashUser: makeUserHasher('test-secret'),
-    issueCredential: (c) => `cred-${c.sessionId}`,
-    findCourse: () => undefined,
-    allowedProfiles: ['default'],
-    now: () => now,
-    ...overrides,
-  });
+  const manager = new SessionManager(managerOptions(runtime, { now: () => now, ...overrides }));
   return { manager, runtime, advance: (ms: number) => { now += ms; } };
 }
 

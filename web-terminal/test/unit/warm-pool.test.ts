@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { FakeRuntime, FakeTerminal } from '../helpers/fake-runtime.ts';
+import { managerOptions } from '../helpers/manager-options.ts';
 import { holdTerminal } from '../../src/sessions/held-terminal.ts';
 import { WarmPool } from '../../src/sessions/warm-pool.ts';
 import type { PoolKey } from '../../src/sessions/warm-pool.ts';
 import { waitUntil } from '../helpers/processes.ts';
-import { createMetrics } from '../../src/metrics.ts';
 import { loadConfig } from '../../src/config.ts';
 import { parsePoolKeys } from '../../src/sessions/warm-sandboxes.ts';
 import { makeUserHasher } from '../../src/sessions/ids.ts';
@@ -156,20 +156,7 @@ describe('session manager with a warm pool', () => {
   function managerWithPool(opts: { failFirstStart: boolean }) {
     const { runtime, pool, live, drawPrompts } = setup({ perPool: 1, pools: [other] });
     if (opts.failFirstStart) runtime.failNext = 'spawn_failed';
-    const manager = new SessionManager({
-      runtime,
-      logger: pino({ level: 'silent' }),
-      metrics: createMetrics(),
-      limits: { maxSessions: 4, maxSessionsPerUser: 4, createsPerMinute: 100 },
-      timeouts: { sessionSeconds: 3600, idleSeconds: 600, graceSeconds: 120 },
-      scrollbackBytes: 1024,
-      command: ['/bin/sh'],
-      hashUser: makeUserHasher('test-secret'),
-      issueCredential: (c) => `cred-${c.sessionId}`,
-      findCourse: () => undefined,
-      allowedProfiles: ['default'],
-      warmPool: pool,
-    });
+    const manager = new SessionManager(managerOptions(runtime, { limits: { maxSessions: 4, maxSessionsPerUser: 4, createsPerMinute: 100 }, warmPool: pool }));
     return { manager, runtime, pool, live, drawPrompts };
   }
   const alice = { userId: 'alice', displayName: 'Alice', isAdmin: false };

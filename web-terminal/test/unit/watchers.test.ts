@@ -2,14 +2,12 @@
 // a backed-up watcher is skipped (the program never pauses for it) and catches up with a fresh screen.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pino } from 'pino';
-import { createMetrics } from '../../src/metrics.ts';
-import { makeUserHasher } from '../../src/sessions/ids.ts';
 import { SessionManager } from '../../src/sessions/manager.ts';
 import { WATCHER_RESYNC_MS } from '../../src/sessions/session.ts';
 import type { Viewer } from '../../src/sessions/viewer.ts';
 import type { Identity } from '../../src/types.ts';
 import { FakeRuntime } from '../helpers/fake-runtime.ts';
+import { managerOptions } from '../helpers/manager-options.ts';
 import { waitUntil } from '../helpers/processes.ts';
 
 const learner: Identity = { userId: 'learner', displayName: 'Lea Learner', isAdmin: false };
@@ -20,20 +18,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 
 async function setup() {
   const runtime = new FakeRuntime();
-  const manager = new SessionManager({
-    runtime,
-    logger: pino({ level: 'silent' }),
-    metrics: createMetrics(),
-    limits: { maxSessions: 4, maxSessionsPerUser: 2, createsPerMinute: 100 },
-    timeouts: { sessionSeconds: 3600, idleSeconds: 600, graceSeconds: 120 },
-    scrollbackBytes: 1024,
-    screen: { restore: true, scrollbackLines: 100, rawBytes: 1024 },
-    command: ['/bin/sh'],
-    hashUser: makeUserHasher('test-secret'),
-    issueCredential: (c) => `cred-${c.sessionId}`,
-    findCourse: () => undefined,
-    allowedProfiles: ['default'],
-  });
+  const manager = new SessionManager(managerOptions(runtime, { screen: { restore: true, scrollbackLines: 100, rawBytes: 1024 } }));
   const session = manager.create(learner, {});
   await tick();
   return { manager, session, terminal: runtime.terminals.get(session.id)! };
