@@ -262,6 +262,8 @@ async function loadInfo() {
   try {
     const info = await fetchJson('/api/info');
     if (info?.apiKeyConfigured === false) banner.show('no-key', { kind: 'warn', message: REASONS.no_api_key });
+    // Keep the scrollback the server restores on a reattach, so a reload shows the same lines.
+    if (Number.isInteger(info?.scrollbackLines)) terminal.term.options.scrollback = info.scrollbackLines;
   } catch {
     // An older server without /api/info: nothing known, nothing said.
   }

@@ -188,7 +188,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     ],
   }));
   app.use('/api', express.json({ limit: '16kb' }), identityMiddleware(auth.authenticator));
-  app.use(createInfoRoutes({ info: () => ({ apiKeyConfigured, runtime: runtime.kind, profiles }) }));
+  app.use(createInfoRoutes({ info: () => ({ apiKeyConfigured, runtime: runtime.kind, profiles, scrollbackLines: config.SCREEN_RESTORE ? config.SCROLLBACK_LINES : null }) }));
   app.use(createSessionRoutes({ manager, wsUrlFor: (session, req) => auth.wsUrlFor(getIdentity(req), session.id) }));
   app.use(createAdminRoutes({ manager }));
   app.use(createHistoryRoutes({ store: history.store, progress: store, manager }));

@@ -8,6 +8,11 @@ export interface ServerInfo {
   runtime: 'local' | 'kubernetes';
   /** Profiles `POST /api/sessions` accepts, `default` first. */
   profiles: readonly string[];
+  /**
+   * Lines of scrollback a (re)attaching viewer gets with the screen (SCREEN_RESTORE), or null when the
+   * server replays raw output instead. The page keeps as many, so a reload shows what it showed before.
+   */
+  scrollbackLines: number | null;
 }
 
 export function createInfoRoutes(opts: { info: () => ServerInfo }): Router {

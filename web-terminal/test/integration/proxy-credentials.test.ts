@@ -113,7 +113,7 @@ describe('the embedded proxy, per session', () => {
   it('GET /api/info: a key is configured, local runtime', async () => {
     const res = await api(service, 'GET', '/api/info');
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { apiKeyConfigured: true, runtime: 'local', profiles: ['default'] });
+    assert.deepEqual(res.body, { apiKeyConfigured: true, runtime: 'local', profiles: ['default'], scrollbackLines: 1000 });
     assertMatchesOpenApi('get', '/api/info', 200, res.body);
   });
 });
@@ -122,10 +122,10 @@ describe('without an API key', () => {
   it('warns at start-up; GET /api/info says so; a sandbox\'s call fails at once as final', { timeout: 60_000 }, async () => {
     let logs = '';
     const sink = new Writable({ write(chunk, _enc, done) { logs += String(chunk); done(); } });
-    const service = await startTestService({}, { logger: pino({ level: 'warn' }, sink) });
+    const service = await startTestService({ SCREEN_RESTORE: 'false' }, { logger: pino({ level: 'warn' }, sink) });
     try {
       assert.match(logs, /no API key is configured/);
-      assert.deepEqual((await api(service, 'GET', '/api/info')).body, { apiKeyConfigured: false, runtime: 'local', profiles: ['default'] });
+      assert.deepEqual((await api(service, 'GET', '/api/info')).body, { apiKeyConfigured: false, runtime: 'local', profiles: ['default'], scrollbackLines: null });
       const s = await openSession(service);
       try {
         const out = await run(s.term, `curl -s -D - -o /dev/null ${callProxy('$ANTHROPIC_API_KEY').slice('curl -s -o /dev/null -w \'%{http_code} %header{x-proxy-rejection}\''.length)} | tr -d '\\r' | grep -iE '^(HTTP|x-should-retry)' | tr '\\n' ' '`);

@@ -75,7 +75,7 @@ describe('kubernetes mode: the api-proxy serves only sessions the web-terminal s
       await term.waitForControl((m) => m.type === 'status' && m.reason === 'upstream_unauthorized', 5000);
       upstream.script = undefined;
 
-      assert.deepEqual((await api(service, 'GET', '/api/info')).body, { apiKeyConfigured: true, runtime: 'kubernetes', profiles: ['default'] });
+      assert.deepEqual((await api(service, 'GET', '/api/info')).body, { apiKeyConfigured: true, runtime: 'kubernetes', profiles: ['default'], scrollbackLines: 1000 });
 
       assert.equal((await api(service, 'DELETE', `/api/sessions/${id}`)).status, 204);
       const deletedAt = Date.now();

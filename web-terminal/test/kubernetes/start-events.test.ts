@@ -131,7 +131,7 @@ describe('kubernetes starts as the page sees them', () => {
       first = await startOnFake(fake, env);
       const info = await api(first, 'GET', '/api/info');
       assert.equal(info.status, 200);
-      assert.deepEqual(info.body, { apiKeyConfigured: false, runtime: 'kubernetes', profiles: ['default', 'gpu'] });
+      assert.deepEqual(info.body, { apiKeyConfigured: false, runtime: 'kubernetes', profiles: ['default', 'gpu'], scrollbackLines: 1000 });
       const { id, term } = await createAndOpen(first, { profile: 'gpu' });
       await term.waitFor('pod-ready', 30_000);
       const pod = managedPods(fake).find((p) => p.metadata?.labels?.['claudecode.io/session-id'] === id)!;
@@ -157,7 +157,7 @@ describe('kubernetes starts as the page sees them', () => {
   it('without SANDBOX_PROFILES_ALLOWED, gpu is refused and /api/info offers only default', { timeout: 30_000 }, async () => {
     await withService({}, async (fake, service) => {
       // No api-proxy answers in this test: the key is not known to be configured.
-      assert.deepEqual((await api(service, 'GET', '/api/info')).body, { apiKeyConfigured: false, runtime: 'kubernetes', profiles: ['default'] });
+      assert.deepEqual((await api(service, 'GET', '/api/info')).body, { apiKeyConfigured: false, runtime: 'kubernetes', profiles: ['default'], scrollbackLines: 1000 });
       const refused = await api(service, 'POST', '/api/sessions', { profile: 'gpu' });
       assert.equal(refused.status, 400);
       assert.equal(refused.body.error?.message, 'profile "gpu" is not allowed');
