@@ -4,11 +4,12 @@ import type { RuntimeKind } from './runtime/types.ts';
 import { findClaudeBinary } from './runtime/local/host-files.ts';
 
 /**
- * Claude Code, continuing an earlier conversation when the session resumes one, with the course's first
- * prompt when the session has one (env vars keep both unquoted-safe).
+ * Claude Code, continuing an earlier conversation when the session resumes one, with the course's tutor
+ * brief added to its system prompt and the learner's first message when the session has them (env vars
+ * keep them unquoted-safe).
  */
 export const CLAUDE_COMMAND_LINE =
-  'exec claude ${CLAUDECODE_RESUME_SESSION:+--resume "$CLAUDECODE_RESUME_SESSION"} ${CLAUDECODE_INITIAL_PROMPT:+"$CLAUDECODE_INITIAL_PROMPT"}';
+  'exec claude ${CLAUDECODE_RESUME_SESSION:+--resume "$CLAUDECODE_RESUME_SESSION"} ${CLAUDECODE_TUTOR_BRIEF:+--append-system-prompt "$CLAUDECODE_TUTOR_BRIEF"} ${CLAUDECODE_INITIAL_PROMPT:+"$CLAUDECODE_INITIAL_PROMPT"}';
 
 export function resolveSessionCommand(configured: string | undefined, runtime: RuntimeKind): string[] {
   if (configured) return ['/bin/sh', '-c', configured];

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { issueSessionCredential } from 'api-proxy';
 import type { Config } from './config.ts';
 import { readSharedSecret } from './config/shared-secret.ts';
+import { buildTutorBrief } from './courses/first-prompt.ts';
 import { identityMiddleware } from './auth/authenticator.ts';
 import { createAuth } from './auth/index.ts';
 import type { Auth } from './auth/index.ts';
@@ -130,6 +131,10 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     issueCredential,
     sandboxEnv,
     contentDirOf: (courseId) => catalog.contentDir(courseId),
+    tutorBriefOf: (courseId) => {
+      const course = catalog.get(courseId);
+      return course && buildTutorBrief(course);
+    },
     activeSessions: () => manager.activeCount,
     logger: logger.child({ component: 'warm-pool' }),
     registry: metrics.registry,

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { CourseRef } from '../sessions/manager.ts';
 import type { Session } from '../sessions/session.ts';
 import type { CourseCatalog } from './catalog.ts';
-import { buildFirstPrompt, startingStage } from './first-prompt.ts';
+import { buildFirstPrompt, buildTutorBrief, startingStage } from './first-prompt.ts';
 import { MarkerDetector } from './marker-detector.ts';
 import type { ProgressService } from './progress-service.ts';
 
@@ -22,6 +22,7 @@ export function courseRefs(catalog: CourseCatalog, progress: ProgressService): (
         return startingStage(course, requested, completed);
       },
       initialPrompt: (stage) => buildFirstPrompt(course, stage),
+      tutorBrief: buildTutorBrief(course),
     };
   };
 }

@@ -23,8 +23,10 @@ export interface CourseRef {
   stageNumbers: readonly number[];
   /** The stage a new session starts on: the requested one, else the caller's first unfinished one. */
   startingStage(requested: number | undefined): number;
-  /** First prompt that orients Claude Code to the course and stage. */
+  /** The learner's first message: which stage they start at. */
   initialPrompt(stage: number): string;
+  /** The tutor's instructions for the course, added to Claude Code's system prompt (never on screen). */
+  tutorBrief: string;
 }
 
 export interface SessionManagerOptions {
@@ -272,6 +274,7 @@ export class SessionManager {
     const env: Record<string, string> = resume
       ? { CLAUDECODE_RESUME_SESSION: resume.conversationId }
       : course && session.stage ? { CLAUDECODE_INITIAL_PROMPT: course.initialPrompt(session.stage) } : {};
+    if (course) env.CLAUDECODE_TUTOR_BRIEF = course.tutorBrief;
     return {
       sessionId: session.id,
       userHash: session.userHash,

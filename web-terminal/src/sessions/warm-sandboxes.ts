@@ -45,6 +45,8 @@ export interface WarmSandboxesOptions {
   /** Environment every sandbox gets (the manager's `sandboxEnv`), e.g. the output-token ceiling. */
   sandboxEnv?: Readonly<Record<string, string>>;
   contentDirOf: (courseId: string) => string | undefined;
+  /** The course's tutor brief (Claude Code's system prompt addition): course-wide, so known before a claim. */
+  tutorBriefOf: (courseId: string) => string | undefined;
   activeSessions: () => number;
   logger: Logger;
   registry: Registry;
@@ -84,8 +86,8 @@ export function createWarmPool(opts: WarmSandboxesOptions): WarmPool {
         userHash: UNCLAIMED_USER_HASH,
         credential: opts.issueCredential({ sessionId, userHash: UNCLAIMED_USER_HASH, expiresAt }),
         command: opts.command,
-        // The first prompt depends on the learner's progress: it is typed in at claim.
-        env: { ...opts.sandboxEnv },
+        // The first message depends on the learner's progress: it is typed in at claim.
+        env: { ...opts.sandboxEnv, ...tutorBriefEnv(key.courseId === null ? undefined : opts.tutorBriefOf(key.courseId)) },
         course: key.courseId !== null && contentDir ? { id: key.courseId, contentDir } : null,
         profile: key.profile,
         cols: 80,
@@ -97,4 +99,8 @@ export function createWarmPool(opts: WarmSandboxesOptions): WarmPool {
     },
   });
   return pool;
+}
+
+function tutorBriefEnv(brief: string | undefined): Record<string, string> {
+  return brief ? { CLAUDECODE_TUTOR_BRIEF: brief } : {};
 }

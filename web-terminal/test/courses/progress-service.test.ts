@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCourseCatalog } from '../../src/courses/catalog.ts';
 import { createProgressService } from '../../src/courses/progress-service.ts';
-import { buildFirstPrompt, startingStage } from '../../src/courses/first-prompt.ts';
+import { buildFirstPrompt, buildTutorBrief, startingStage } from '../../src/courses/first-prompt.ts';
 import { hashAnswer } from '../../src/courses/answer-check.ts';
 import { openProgressStore } from '../../src/db/progress.ts';
 import { demoCourse as testCourse } from './demo-course.ts';
@@ -69,11 +69,13 @@ test('unknown course or stage is a not_found error; describeAll lists catalog co
   ]);
 });
 
-test('the first prompt orients to the course and stage and never carries checks', () => {
+test('the first message names the stage; the tutor brief orients to the course; neither carries checks', () => {
   const prompt = buildFirstPrompt(testCourse, 2);
-  assert.match(prompt, /Demo course/);
-  assert.match(prompt, /stage 2 of 3: "Two"/);
-  assert.ok(!prompt.includes(hashAnswer('forty two')));
+  assert.equal(prompt, 'Let\'s start stage 2 of 3: "Two".');
+  const brief = buildTutorBrief(testCourse);
+  assert.match(brief, /Demo course/);
+  assert.match(brief, /Stage 2, "Two"/);
+  for (const text of [prompt, brief]) assert.ok(!text.includes(hashAnswer('forty two')));
   assert.equal(startingStage(testCourse, 3), 3);
   assert.equal(startingStage(testCourse, 7, [1]), 2);
   assert.equal(startingStage(testCourse, undefined, [1, 2, 3]), 1);

@@ -57,6 +57,12 @@ describe('the interactive CLI in the browser terminal', { timeout: 300_000 }, ()
     const screen = plainText(term.output());
     assert.doesNotMatch(screen, /trust this folder|Do you want to use this API key|Unable to connect|Choose the text style|Security notes/i);
     await waitForText(term, /Hello from the fake Anthropic API!/, 60_000);
+    // The learner sees their one-line first message; the tutor's brief went to the system prompt only.
+    const shown = plainText(term.output());
+    assert.match(shown, /start stage 1 of 1/);
+    assert.doesNotMatch(shown, /You are guiding a learner/);
+    const kickOff = world.fake.requests.find((r) => JSON.stringify(r.body?.messages ?? []).includes('start stage 1 of 1') && r.body?.tools?.length);
+    assert.match(JSON.stringify(kickOff?.body.system), /You are guiding a learner through the course/);
     // Reported, not asserted: timings depend on the machine's load.
     console.log(`# time from POST /api/sessions to the Claude Code prompt: ${msToPrompt} ms`);
   });

@@ -11,7 +11,7 @@ import { api } from '../helpers/service.ts';
 import { descendants, waitUntil } from '../helpers/processes.ts';
 import { openTerminal, wsUrl } from '../helpers/terminal-client.ts';
 import type { TerminalClient } from '../helpers/terminal-client.ts';
-import { COURSE_ID, startWorld, waitForText } from './helpers.ts';
+import { COURSE_ID, plainText, startWorld, waitForText } from './helpers.ts';
 import type { SandboxWorld } from './helpers.ts';
 
 const READY = /don.t ask on/;
@@ -95,12 +95,13 @@ describe('warm sandboxes (real CLI, local runtime)', { timeout: 300_000 }, () =>
       await waitForText(term, READY, 60_000);
       console.log(`# session ${terms.length}: POST to the Claude Code prompt on screen in ${Date.now() - session.postedAt} ms`);
     }
-    // The course's first prompt was typed in at claim and answered through the proxy.
+    // The learner's first message was typed in at claim and answered through the proxy; the tutor's brief
+    // went with it in the system prompt (the warm CLI was started with it), never onto the screen.
     for (const term of terms) await waitForText(term, /Hello from the fake Anthropic API!/, 60_000);
-    const kickOffs = world.fake.requests.filter((r) => r.rawBody.includes('You are guiding a learner through the course') && r.body?.tools?.length);
-    assert.ok(new Set(kickOffs.map((r) => r.headers['x-claude-code-session-id'])).size >= 3, 'each session sent the first prompt once');
-    const sent = JSON.stringify(kickOffs[0]!.body.messages);
-    assert.match(sent, /We are starting at stage 1 of 1/, 'the whole multi-line prompt arrived as one message');
+    const kickOffs = world.fake.requests.filter((r) => JSON.stringify(r.body?.messages ?? []).includes('start stage 1 of 1') && r.body?.tools?.length);
+    assert.ok(new Set(kickOffs.map((r) => r.headers['x-claude-code-session-id'])).size >= 3, 'each session sent the first message once');
+    for (const request of kickOffs) assert.match(JSON.stringify(request.body.system), /You are guiding a learner through the course/);
+    for (const term of terms) assert.doesNotMatch(plainText(term.output()), /You are guiding a learner/);
     assert.ok(maxSeen.sandboxes <= MAX_SESSIONS, `saw ${maxSeen.sandboxes} sandboxes`);
   });
 

@@ -47,6 +47,7 @@ describe('resume requests', () => {
     assert.ok(spec);
     assert.equal(spec.env.CLAUDECODE_RESUME_SESSION, CONVERSATION);
     assert.equal(spec.env.CLAUDECODE_INITIAL_PROMPT, undefined);
+    assert.match(String(spec.env.CLAUDECODE_TUTOR_BRIEF), /You are guiding a learner/, 'the tutor brief still applies to the new turns');
     assert.equal(spec.course?.id, COURSE);
     assert.deepEqual(spec.resume, { conversationId: CONVERSATION, content: CONTENT, truncated: false });
     const first = recording.specs.find((s) => s.sessionId === earlier);
