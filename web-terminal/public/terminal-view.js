@@ -12,7 +12,7 @@ const themes = {
 };
 
 /** Waits (bounded) for the fonts, so xterm measures its cells with the real font. */
-async function fontsReady() {
+export async function fontsReady() {
   const loads = ['400 14px "DejaVu Mono"', '700 14px "DejaVu Mono"'].map((f) => document.fonts.load(f));
   // The symbol faces load only for their code points; asking now avoids a late re-layout.
   loads.push(document.fonts.load('14px "Terminal Symbols"', '⎿'), document.fonts.load('14px "Terminal Symbols 2"', '⏺'));

@@ -3,6 +3,7 @@
 import { Terminal } from '/vendor/xterm/lib/xterm.mjs';
 import { adoptEmbeddedToken, fetchJson } from './api.js';
 import { connectTerminal } from './connection.js';
+import { TERMINAL_FONT, fontsReady } from './terminal-view.js';
 
 adoptEmbeddedToken();
 
@@ -10,11 +11,15 @@ const $ = (id) => document.getElementById(id);
 const ui = { sessions: $('sessions'), terminal: $('terminal'), placeholder: $('placeholder'), statusDot: $('status-dot'), statusText: $('status-text'), refresh: $('refresh'), stop: $('stop') };
 const state = { watching: null, connection: null };
 
+await fontsReady();
 const term = new Terminal({
   disableStdin: true,
   cursorBlink: false,
-  fontFamily: 'ui-monospace, "SF Mono", "Cascadia Code", Menlo, Consolas, monospace',
+  // The learner's font and legibility floor, so the instructor sees the same glyphs and readable colours.
+  fontFamily: TERMINAL_FONT,
   fontSize: 14,
+  lineHeight: 1.15,
+  minimumContrastRatio: 4.5,
   scrollback: 5000,
 });
 term.open(ui.terminal);
