@@ -94,12 +94,14 @@ async function refreshSessions() {
 
 // ---- starting, resuming, ending ----
 
-async function startSession(courseId) {
+/** Starts a session on `courseId` (or none), or one continuing the conversation of session `resume`. */
+async function startSession(courseId, { resume: earlier } = {}) {
   picker.setBusy(true);
   banner.hide('ended');
   status.set('starting', 'Creating your session.');
   try {
-    const session = await fetchJson('/api/sessions', { method: 'POST', body: courseId ? { courseId } : {} });
+    const body = earlier ? { resume: earlier } : courseId ? { courseId } : {};
+    const session = await fetchJson('/api/sessions', { method: 'POST', body });
     open(session, session.wsUrl);
   } catch (err) {
     // The API's message is the catalog's sentence for the limit; the page adds what the learner can do.
@@ -236,15 +238,28 @@ async function sessionEnded(fallback = '') {
   ui.endSession.hidden = true;
   status.set(kind, sentence);
   banner.hide('upstream');
+  // Claude Code's own "claude --resume" hint on screen cannot be acted on; this offer can.
+  const continuable = await canContinue(session.id);
   banner.show('ended', {
     kind: kind === 'failed' ? 'error' : 'info',
     message: sentence,
     actions: [
-      { label: session.courseId ? 'Continue the course' : 'Start again', primary: true, onClick: () => void startSession(session.courseId) },
+      ...(continuable ? [{ label: 'Continue this conversation', primary: true, onClick: () => void startSession(session.courseId, { resume: session.id }) }] : []),
+      { label: session.courseId ? 'Continue the course' : 'Start again', primary: !continuable, onClick: () => void startSession(session.courseId) },
       { label: 'Choose a course', onClick: () => { banner.hide('ended'); showStartView(); } },
     ],
   });
   void refreshSessions();
+}
+
+/** Whether the ended session's conversation was saved and can be continued in a new session. */
+async function canContinue(sessionId) {
+  try {
+    const { sessions } = await fetchJson('/api/history');
+    return sessions.some((entry) => entry.id === sessionId && entry.canContinue);
+  } catch {
+    return false;
+  }
 }
 
 ui.endSession.addEventListener('click', () => {

@@ -2,6 +2,7 @@
 // a past session is listed with Continue, Download and Delete; Download saves its conversation as
 // Markdown; Continue starts a new session whose sandbox got the conversation back (the real entry point
 // puts it where Claude Code looks); Delete (confirmed by a second click) removes the saved conversation.
+// A session whose program exits offers to continue its conversation from the page's ended banner.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,6 +83,36 @@ describe('history panel in the browser', { timeout: 120_000 }, () => {
     assert.equal((await fetch(`${service.url}/api/conversations/${pastId}/markdown`)).status, 404);
     assert.equal(await page.locator(`#panel-sessions .history li[data-session-id="${pastId}"] button`).count(), 0, 'nothing to continue, download or delete');
 
+    await page.locator('#end-session').click();
+    await page.locator('#status-text', { hasText: 'ended' }).waitFor({ timeout: 15_000 });
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('a session that ends by itself offers to continue its conversation, and that continues it', async () => {
+    const page = await browser.browser.newPage({ viewport: { width: 1100, height: 700 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(service.url);
+    await page.getByRole('button', { name: /^Just a terminal/ }).click();
+    await page.getByRole('button', { name: 'Start a terminal' }).click();
+    await page.locator('.xterm-rows', { hasText: 'transcript-written' }).waitFor({ timeout: 20_000 });
+    const ended = service.manager.listAll().find((s) => s.isActive)!;
+    const deadline = Date.now() + 20_000;
+    while ((await fetch(`${service.url}/api/conversations/${ended.id}/markdown`)).status !== 200) {
+      assert.ok(Date.now() < deadline, 'the running session\'s conversation was saved');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // The program exits (as Claude Code does on /exit): the page says so and offers what can be done.
+    await page.locator('.xterm-helper-textarea').focus();
+    await page.keyboard.type('exit');
+    await page.keyboard.press('Enter');
+    const offer = page.locator('#banner').getByRole('button', { name: 'Continue this conversation' });
+    await offer.waitFor({ timeout: 20_000 });
+    await offer.click();
+    await page.locator('.xterm-rows', { hasText: `resumed ${CONVERSATION}` }).waitFor({ timeout: 20_000 });
+    await page.locator('.xterm-rows', { hasText: 'PANEL-ANSWER' }).waitFor({ timeout: 5_000 });
+    const resumed = service.manager.listAll().find((s) => s.isActive)!;
+    assert.notEqual(resumed.id, ended.id, 'a new session');
     await page.locator('#end-session').click();
     await page.locator('#status-text', { hasText: 'ended' }).waitFor({ timeout: 15_000 });
     assert.deepEqual(pageErrors, []);
