@@ -43,10 +43,19 @@ async function promptTime(service: Service): Promise<number> {
   if (res.status !== 201) throw new Error(`create failed: ${JSON.stringify(body)}`);
   const ws = new WebSocket(service.url.replace(/^http/, 'ws') + body.wsUrl);
   const chunks: Buffer[] = [];
-  ws.on('message', (data, isBinary) => { if (isBinary) chunks.push(data as Buffer); });
+  // Timed as each frame arrives (not by polling), so the figure carries no sampling delay.
+  const prompt = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timed out waiting for the prompt')), ROUND_TIMEOUT_MS);
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) return;
+      chunks.push(data as Buffer);
+      if (!PROMPT.test(plainText(Buffer.concat(chunks).toString('utf8')))) return;
+      clearTimeout(timer);
+      resolve(performance.now() - t0);
+    });
+  });
   try {
-    await until(() => PROMPT.test(plainText(Buffer.concat(chunks).toString('utf8'))), 'the prompt');
-    return performance.now() - t0;
+    return await prompt;
   } finally {
     ws.close();
     await fetch(`${service.url}/api/sessions/${body.id}`, { method: 'DELETE' });
