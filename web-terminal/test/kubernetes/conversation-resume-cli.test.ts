@@ -61,6 +61,7 @@ describe('conversations that outlive the pod (kubernetes runtime, real CLI, real
   let proxy: ChildProcess | undefined;
   let service: Service;
   let imageBin = '';
+  let proxyUrl = '';
   let alice: ReturnType<typeof as>;
   let bob: ReturnType<typeof as>;
   let first = '';
@@ -77,10 +78,11 @@ describe('conversations that outlive the pod (kubernetes runtime, real CLI, real
     ({ child: proxy } = await startMain({
       PORT: String(port), METRICS_PORT: String(controlPort), UPSTREAM_URL: fake.url, ANTHROPIC_API_KEY: REAL_KEY, PROXY_SHARED_SECRET: SECRET,
     }));
+    proxyUrl = `http://127.0.0.1:${port}`;
     const env = jwtEnv({
       RUNTIME: 'kubernetes', PROXY_SHARED_SECRET: SECRET, SANDBOX_ENTRYPOINT: ENTRYPOINT, K8S_API_TIMEOUT_SECONDS: '5',
       START_TIMEOUT_SECONDS: '30', SESSION_COMMAND: '', TRANSCRIPT_SAVE_INTERVAL_SECONDS: '1', MAX_SESSIONS: '4',
-      SANDBOX_PROXY_URL: `http://127.0.0.1:${port}`, API_PROXY_CONTROL_URL: `http://127.0.0.1:${controlPort}`,
+      SANDBOX_PROXY_URL: proxyUrl, API_PROXY_CONTROL_URL: `http://127.0.0.1:${controlPort}`,
     });
     const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DB_PATH: ':memory:', LOG_LEVEL: 'silent', ...env });
     const runtime = createKubernetesRuntime({ config, logger: pino({ level: 'silent' }), kubeConfig: kube.kubeConfig(), stopWaitMs: 10_000 });
@@ -108,6 +110,10 @@ describe('conversations that outlive the pod (kubernetes runtime, real CLI, real
     } finally {
       await term.close();
     }
+    const pod = kube.pods().find((p) => p.metadata?.labels?.['claudecode.io/session-id'] === first);
+    const podEnv = new Map((pod?.spec?.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
+    assert.equal(podEnv.get('ANTHROPIC_BASE_URL'), proxyUrl, 'the pod reaches the api-proxy');
+    assert.match(podEnv.get('ANTHROPIC_API_KEY') ?? '', /^ccp1\./, 'the pod holds a session credential, never the real key');
     const [asked] = conversationRequests(fake, 'pod question about apples');
     assert.ok(asked, 'the question went through the api-proxy to the fake API');
     assert.equal(asked.headers['x-api-key'], REAL_KEY, 'the proxy swapped the pod\'s credential for the real key');
