@@ -15,6 +15,9 @@ fi
 # The working directory Claude Code trusts: set by both runtimes (web-terminal/src/sandbox/contract.ts);
 # the fallbacks serve `docker run`.
 workdir="${CLAUDECODE_WORKDIR:-${COURSE_DIR:-/workspace}}"
+# Claude Code starts there when it exists, else where the sandbox started: the folder it trusts must be
+# the one it starts in, or it stops at the trust dialog.
+if [ -d "$workdir" ]; then cd "$workdir"; else workdir="$(pwd -P)"; fi
 
 # The traffic switches are also in the managed settings, but the CLI reads some before it loads them.
 export CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1 DISABLE_TELEMETRY=1 \
@@ -40,8 +43,6 @@ if [ ! -e "$HOME/.claude.json" ]; then
       "$approved" "$workdir" >"$HOME/.claude.json"
   )
 fi
-
-if [ -d "$workdir" ]; then cd "$workdir"; fi
 
 # Continuing an earlier conversation: the runtime left its transcript in the temp folder; Claude Code
 # finds it under ~/.claude/projects/<its working directory, every other character as "-">/<uuid>.jsonl.

@@ -3,7 +3,7 @@
 // No container engine runs here, so the Dockerfile is checked statically and the entry script is run directly.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -127,6 +127,22 @@ describe('the entry script', () => {
       const run = await runEntrypoint({ HOME: home, ANTHROPIC_API_KEY: 'k', COURSE_DIR: home }, ['/bin/pwd']);
       assert.equal(run.stdout, `${home}\n`);
       assert.deepEqual(Object.keys(JSON.parse(readFileSync(join(home, '.claude.json'), 'utf8')).projects), [home]);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('trusts the folder it starts the program in when the working directory does not exist', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'entrypoint-home-'));
+    try {
+      const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
+        execFile('/bin/sh', [entrypoint, '/bin/pwd'], { cwd: home, env: { PATH: '/usr/bin:/bin', HOME: home, ANTHROPIC_API_KEY: 'k', CLAUDECODE_WORKDIR: join(home, 'missing') }, timeout: 30_000 },
+          (err, stdout) => resolve({ code: err ? 1 : 0, stdout }));
+      });
+      assert.equal(run.code, 0);
+      const started = run.stdout.trim();
+      assert.equal(started, realpathSync(home));
+      assert.deepEqual(Object.keys(JSON.parse(readFileSync(join(home, '.claude.json'), 'utf8')).projects), [started]);
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

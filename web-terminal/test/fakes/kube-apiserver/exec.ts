@@ -6,7 +6,8 @@ import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import * as pty from '@lydell/node-pty';
 import type WebSocket from 'ws';
-import { POD_MARKER } from './processes.ts';
+import { runPipedExec } from './piped-exec.ts';
+import { containerEnv } from './processes.ts';
 import { execStatus } from './status.ts';
 
 export interface ExecRecord {
@@ -64,11 +65,14 @@ export interface ExecSession {
   pod: string;
   env: Record<string, string>;
   podDir: string;
+  imagePath: string[];
   record: ExecRecord;
   registerKill: (kill: (exitCode: number) => void) => () => void;
 }
 
 export function runExec(s: ExecSession): void {
+  // Without a tty a container runtime hands the process pipes: every byte it wrote arrives before the status.
+  if (!s.record.tty) return runPipedExec(s);
   const { ws, record } = s;
   const v5 = record.protocol === 'v5.channel.k8s.io';
   const send = (channel: number, payload: Buffer) => {
@@ -86,8 +90,7 @@ export function runExec(s: ExecSession): void {
       cols: 80,
       rows: 24,
       cwd: join(s.podDir, 'home'),
-      // POD_MARKER tags every process of the "container" (dtach's detached master too) so the kubelet can end them all.
-      env: { ...s.env, PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(s.podDir, 'home'), TMPDIR: join(s.podDir, 'tmp'), [POD_MARKER]: s.podDir },
+      env: containerEnv(s),
       encoding: null,
     } as pty.IPtyForkOptions);
   } catch (err) {

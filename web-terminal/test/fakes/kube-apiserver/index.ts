@@ -28,6 +28,8 @@ export interface FakeKubeApiserverOptions {
   namespace?: string;
   /** Exec subprotocols the server accepts, in preference of the client's list. Default: v5 and v4. */
   execProtocols?: string[];
+  /** Folders put before the host's PATH in every exec, standing for the image's /usr/local/bin (e.g. the real CLI). */
+  imagePath?: string[];
 }
 
 export interface FakeKubeApiserver {
@@ -82,6 +84,7 @@ export async function startFakeKubeApiserver(opts: FakeKubeApiserverOptions = {}
     hung: new Set(),
     requests: [],
     answerPings: true,
+    imagePath: opts.imagePath ?? [],
   };
   const certs = opts.https ? makeCertificates() : null;
   const onRequest = (req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => {

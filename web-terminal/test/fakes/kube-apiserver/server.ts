@@ -39,6 +39,8 @@ export interface ServerContext {
   requests: { method: string; path: string; authorization: string | undefined }[];
   /** The apiserver answers every ping; tests can make it go silent (a dead path). */
   answerPings: boolean;
+  /** Folders before the host's PATH in every exec (the image's own programs). */
+  imagePath: string[];
 }
 
 const POD_PATH = /^\/api\/v1\/namespaces\/([a-z0-9-]+)\/pods(?:\/([a-z0-9.-]+))?(?:\/(exec))?$/;
@@ -272,6 +274,6 @@ export function handleUpgrade(ctx: ServerContext, wss: WebSocketServer, req: Inc
     };
     ctx.execs.push(record);
     const env = Object.fromEntries((spec.env ?? []).map((e) => [e.name, e.value ?? '']));
-    runExec({ ws, req, pod: name, env, podDir, record, registerKill: (kill) => ctx.kubelet.registerExec(name, kill) });
+    runExec({ ws, req, pod: name, env, podDir, imagePath: ctx.imagePath, record, registerKill: (kill) => ctx.kubelet.registerExec(name, kill) });
   });
 }
