@@ -168,10 +168,11 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   });
   manager.onSessionCreated((session) => watchForMarkers(session, progress, logger.child({ component: 'markers' })));
   // Kubernetes: only the Lease holder of the scope adopts and manages pods (each time it becomes the holder).
-  await runtime.startController?.({ onActive: async () => { await manager.adoptRunningSandboxes(); } });
+  // Its warm pool starts once the adopted sessions hold their slots (a standby instance makes none).
+  await runtime.startController?.({ onActive: async () => { await manager.adoptRunningSandboxes(); warmPool?.start(); } });
   history.closeUnfinished(manager.listAll().map((s) => s.id));
   manager.startReaper();
-  warmPool?.start();
+  if (!runtime.startController) warmPool?.start();
 
   let shuttingDown = false;
   const app = express();

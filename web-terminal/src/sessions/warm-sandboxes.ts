@@ -69,6 +69,7 @@ export function createWarmPool(opts: WarmSandboxesOptions): WarmPool {
     logger: opts.logger,
     now,
     discard: (sessionId) => opts.runtime.stop(sessionId),
+    canStart: () => (opts.runtime.unavailableReason?.() ?? null) === null,
     onChange: ({ ready, starting }) => {
       gauge.set({ state: 'ready' }, ready);
       gauge.set({ state: 'starting' }, starting);

@@ -196,8 +196,8 @@ describe('warm pool settings', () => {
     assert.throws(() => parsePoolKeys(['nope'], ['a']), /unknown courses: nope/);
   });
 
-  it('WARM_SANDBOXES is refused with the Kubernetes runtime (not available there yet)', () => {
-    assert.throws(() => loadConfig({ WARM_SANDBOXES: '2', RUNTIME: 'kubernetes' }), /WARM_SANDBOXES/);
+  it('WARM_SANDBOXES is accepted with both runtimes', () => {
+    assert.equal(loadConfig({ WARM_SANDBOXES: '2', RUNTIME: 'kubernetes', PROXY_SHARED_SECRET: 'warm-settings-test-shared-secret-0123456789' }).WARM_SANDBOXES, 2);
     assert.equal(loadConfig({ WARM_SANDBOXES: '2' }).WARM_SANDBOXES, 2);
   });
 });
