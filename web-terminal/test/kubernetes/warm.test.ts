@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.ts';
-import { createKubernetesRuntime } from '../../src/runtime/kubernetes/runtime.ts';
+import { createKubernetesRuntime, type KubernetesRuntime } from '../../src/runtime/kubernetes/runtime.ts';
 import type { Service } from '../../src/server.ts';
 import { startFakeKubeApiserver, type FakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
 import { podProcessIds } from '../fakes/kube-apiserver/processes.ts';
@@ -209,5 +209,26 @@ describe('warm sandboxes on kubernetes', () => {
       await second.close();
     }
     assert.deepEqual(managedPods(fake), [], 'nothing left after the last shutdown drained the pool');
+  });
+  it('a standby instance of the same scope makes no warm pods; once it holds the Lease its pool fills', { timeout: 150_000 }, async (t) => {
+    fake.kubelet.behave({ kind: 'normal' });
+    const first = await startOnFake(fake);
+    t.after(() => first.close());
+    await waitUntil(async () => (await readyWarm(first)) === 2, 60_000, 'the active instance\'s warm pods');
+    const second = await startOnFake(fake);
+    t.after(() => second.close());
+    const secondId = (second.runtime as KubernetesRuntime).controllerStatus().instanceId;
+    assert.equal((second.runtime as KubernetesRuntime).controllerStatus().active, false, 'the second is on standby');
+    // Two more renewals of the holder: the standby has looked at the Lease meanwhile and stays standby.
+    const writes = fake.leases.writes.length;
+    await waitUntil(() => fake.leases.writes.length >= writes + 2, 30_000, 'two Lease renewals');
+    const madeBy = (id: string) => fake.pods().filter((p) => p.metadata?.annotations?.['claudecode.io/instance'] === id);
+    assert.equal(madeBy(secondId).length, 0, 'no warm pod made by the standby');
+    assert.equal(await readyWarm(second), 0);
+
+    await first.close();
+    await waitUntil(async () => (await readyWarm(second)) === 2, 60_000, 'the new holder\'s warm pods');
+    assert.equal(madeBy(secondId).length, 2);
+    assert.deepEqual(unclaimedPods(fake).map((p) => p.metadata?.annotations?.['claudecode.io/instance']), [secondId, secondId], 'the old holder drained its own');
   });
 });
