@@ -10,7 +10,7 @@ import { WarmPool } from './warm-pool.ts';
 import type { PoolKey } from './warm-pool.ts';
 
 export const warmConfigShape = {
-  WARM_SANDBOXES: intVar(0, 0, 1000).describe('Sandboxes kept started ahead of demand per warm pool (0: none). Each costs what a running session costs (Claude Code at its prompt: about 200 MB RSS) and counts against MAX_SESSIONS.'),
+  WARM_SANDBOXES: intVar(0, 0, 1000).describe('Sandboxes kept started ahead of demand per warm pool (0: none). Each costs what a running session costs (Claude Code at its prompt: about 200 MB RSS; on Kubernetes a session pod\'s requests, so the sandbox ResourceQuota too) and counts against MAX_SESSIONS.'),
   WARM_POOLS: listVar().describe('Warm pools, comma-separated: a course id, `course:profile`, or `-` for sessions without a course. Empty: every course in the catalog plus `-`, with the `default` profile.'),
 };
 
