@@ -75,7 +75,7 @@ describe('kubernetes warm sandboxes: the api-proxy serves a warm pod only for th
       const credential = credentialOf(id);
       // The first push naming the session may still be on its way.
       let status = 0;
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 15_000; // generous: two busy cores
       while ((status = (await call(credential)).status) !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       assert.equal(status, 200, 'the claimed session is served');
 
@@ -86,9 +86,13 @@ describe('kubernetes warm sandboxes: the api-proxy serves a warm pod only for th
 
       // Accounted to the learner who claimed it, never to 'unclaimed'.
       const ownerHash = service.manager.listAll().find((s) => s.id === id)!.userHash;
-      const metrics = await (await fetch(`${controlUrl}/metrics`)).text();
-      const usage = metrics.split('\n').filter((line) => line.includes(`session="${id}"`));
-      assert.ok(usage.length > 0, 'the call was accounted');
+      let metrics = '';
+      const usageOf = () => metrics.split('\n').filter((line) => line.includes(`session="${id}"`));
+      await eventually(async () => {
+        metrics = await (await fetch(`${controlUrl}/metrics`)).text();
+        return usageOf().length > 0;
+      }, 'the call accounted', 10_000);
+      const usage = usageOf();
       assert.ok(usage.every((line) => line.includes(`user_hash="${ownerHash}"`)), usage.join('\n'));
       assert.ok(!metrics.includes('user_hash="unclaimed"'));
 
