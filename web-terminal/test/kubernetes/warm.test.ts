@@ -21,6 +21,8 @@ const waitUntil = (check: () => boolean | Promise<boolean>, timeoutMs: number, w
 const SECRET = 'kubernetes-warm-test-shared-secret-0123456789';
 /** The scripted kubelet start: a cold session cannot see its first byte sooner than this. */
 const KUBELET_START_MS = 4000;
+/** The kubelet start of the refill pods in the first test. */
+const REFILL_START_MS = 15_000;
 const SESSION_LABEL = 'claudecode.io/session-id';
 const USER_LABEL = 'claudecode.io/user-hash';
 
@@ -85,6 +87,8 @@ describe('warm sandboxes on kubernetes', () => {
     const warmPod = unclaimedPods(fake)[0]!;
     assert.ok((warmPod.spec?.activeDeadlineSeconds ?? 0) >= 2 * 3600, `a warm pod's hard deadline (${warmPod.spec?.activeDeadlineSeconds} s) covers its warm age plus a whole session`);
 
+    // Refill pods start slowly, so they are surely still starting when the third POST comes.
+    fake.kubelet.behave({ kind: 'normal', startMs: REFILL_START_MS });
     const [a, b] = await Promise.all([startTimed(alice, service), startTimed(bob, service)]);
     try {
       assert.notEqual(a.id, b.id, 'two concurrent POSTs never get the same pod');
@@ -107,7 +111,7 @@ describe('warm sandboxes on kubernetes', () => {
       // (Both claimed pods carry their owner by then: neither is labelled unclaimed any more.)
       await waitUntil(() => unclaimedPods(fake).length === 2 && unclaimedPods(fake).every((p) => !warmBefore.includes(sessionIdOf(p))), 15_000, 'refill pods created, claimed ones bound');
       const refills = unclaimedPods(fake).map(sessionIdOf);
-      assert.equal(await readyWarm(service), 0, 'the refill pods cannot be running yet');
+      assert.equal(await readyWarm(service), 0, 'the refill pods are not running yet');
       const third = await startTimed(alice, service);
       try {
         assert.ok(refills.includes(third.id), 'the third session waits for a refill pod (not a cold start)');
