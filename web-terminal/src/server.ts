@@ -77,7 +77,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const auth = overrides.auth ?? createAuth(config, logger.child({ component: 'auth' }));
   const catalog = await loadCourseCatalog(config.COURSES_DIR, logger.child({ component: 'courses' }));
   // Checked before anything is opened: a pool naming an unknown course stops start-up.
-  const warmPools = config.WARM_SANDBOXES > 0 ? parsePoolKeys(config.WARM_POOLS, catalog.list().map((c) => c.id)) : [];
+  const warmPools = config.WARM_SANDBOXES > 0 ? parsePoolKeys(config.WARM_POOLS, catalog.list().map((c) => c.id), config.RUNTIME === 'kubernetes' ? allowedProfiles(config) : ['default']) : [];
   const store = openProgressStore(config.DB_PATH);
   const progress = createProgressService({ catalog, store, logger: logger.child({ component: 'progress' }) });
   const history = openHistory(config);

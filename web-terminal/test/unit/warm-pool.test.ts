@@ -221,8 +221,10 @@ describe('warm pool settings', () => {
     assert.deepEqual(parsePoolKeys([], ['a', 'b']), [
       { courseId: null, profile: 'default' }, { courseId: 'a', profile: 'default' }, { courseId: 'b', profile: 'default' },
     ]);
-    assert.deepEqual(parsePoolKeys(['a:gpu', '-'], ['a']), [{ courseId: 'a', profile: 'gpu' }, { courseId: null, profile: 'default' }]);
+    assert.deepEqual(parsePoolKeys(['a:gpu', '-'], ['a'], ['default', 'gpu']), [{ courseId: 'a', profile: 'gpu' }, { courseId: null, profile: 'default' }]);
     assert.throws(() => parsePoolKeys(['nope'], ['a']), /unknown courses: nope/);
+    assert.throws(() => parsePoolKeys(['a:gpu'], ['a']), /profiles that are not allowed: gpu/);
+    assert.deepEqual(parsePoolKeys(['a:gpu'], ['a'], ['default', 'gpu']), [{ courseId: 'a', profile: 'gpu' }]);
   });
 
   it('WARM_SANDBOXES is accepted with both runtimes', () => {
