@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runKubernetesBench } from './kubernetes.ts';
+import { runKubernetesWarmBench } from './kubernetes-warm.ts';
 import { runProxyBench } from './proxy.ts';
 import { runTerminalBench } from './terminal.ts';
 import { runWarmBench } from './warm.ts';
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<object>> = {
   terminal: runTerminalBench,
   proxy: runProxyBench,
   kubernetes: runKubernetesBench,
+  'kubernetes-warm': runKubernetesWarmBench,
   warm: runWarmBench,
 };
 

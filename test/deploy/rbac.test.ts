@@ -26,7 +26,7 @@ for (const overlay of ['overlays/dev', 'overlays/production']) {
     assert.deepEqual(grantsOf(find(objects(), 'Role', 'session-manager', 'claudecode-sandboxes')).sort(), [
       ':events:get', ':events:list', ':events:watch',
       ':pods/exec:create', ':pods/exec:get',
-      ':pods:create', ':pods:delete', ':pods:get', ':pods:list', ':pods:watch',
+      ':pods:create', ':pods:delete', ':pods:get', ':pods:list', ':pods:patch', ':pods:watch',
     ].sort());
     assert.deepEqual(grantsOf(find(objects(), 'Role', 'web-terminal-leader-election', 'claudecode-system')).sort(),
       ['coordination.k8s.io:leases:create', 'coordination.k8s.io:leases:get', 'coordination.k8s.io:leases:update']);

@@ -61,7 +61,6 @@ function crossFieldProblems(config: Config): string[] {
   const problems: string[] = [];
   if (config.MAX_SESSIONS_PER_USER > config.MAX_SESSIONS) problems.push(`MAX_SESSIONS_PER_USER: must not exceed MAX_SESSIONS (${config.MAX_SESSIONS})`);
   problems.push(...sharedSecretProblems(config), ...authConfigProblems(config));
-  if (config.WARM_SANDBOXES > 0 && config.RUNTIME !== 'local') problems.push('WARM_SANDBOXES: warm sandboxes are only available with RUNTIME=local so far');
   return problems;
 }
 

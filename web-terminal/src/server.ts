@@ -78,7 +78,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const auth = overrides.auth ?? createAuth(config, logger.child({ component: 'auth' }));
   const catalog = await loadCourseCatalog(config.COURSES_DIR, logger.child({ component: 'courses' }));
   // Checked before anything is opened: a pool naming an unknown course stops start-up.
-  const warmPools = config.WARM_SANDBOXES > 0 ? parsePoolKeys(config.WARM_POOLS, catalog.list().map((c) => c.id)) : [];
+  const warmPools = config.WARM_SANDBOXES > 0 ? parsePoolKeys(config.WARM_POOLS, catalog.list().map((c) => c.id), config.RUNTIME === 'kubernetes' ? allowedProfiles(config) : ['default']) : [];
   const store = openProgressStore(config.DB_PATH);
   const progress = createProgressService({ catalog, store, logger: logger.child({ component: 'progress' }) });
   const history = openHistory(config);
@@ -173,10 +173,11 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   });
   manager.onSessionCreated((session) => watchForMarkers(session, progress, logger.child({ component: 'markers' })));
   // Kubernetes: only the Lease holder of the scope adopts and manages pods (each time it becomes the holder).
-  await runtime.startController?.({ onActive: async () => { await manager.adoptRunningSandboxes(); } });
+  // Its warm pool starts once the adopted sessions hold their slots (a standby instance makes none).
+  await runtime.startController?.({ onActive: async () => { await manager.adoptRunningSandboxes(); warmPool?.start(); } });
   history.closeUnfinished(manager.listAll().map((s) => s.id));
   manager.startReaper();
-  warmPool?.start();
+  if (!runtime.startController) warmPool?.start();
 
   let shuttingDown = false;
   const app = express();

@@ -123,6 +123,14 @@ export interface SessionRuntime {
   unavailableReason?(): string | null;
   close(): Promise<void>;
   /**
+   * Warm sandboxes (runtimes whose sandboxes outlive the service): records, on a sandbox made ahead of
+   * demand with userHash UNCLAIMED_USER_HASH, the session that claimed it, so that `list()` afterwards
+   * reports `userHash`, `createdAt` (the claim) and `expiresAt` (the session's hard end) and an
+   * adoption after a restart gives it back to its owner. The runtime may also shorten its own hard
+   * deadline to `expiresAt`. Rejects when it could not be recorded (the session runs on regardless).
+   */
+  bindOwner?(sessionId: string, owner: { userHash: string; claimedAt: Date; expiresAt: Date }): Promise<void>;
+  /**
    * Removes sandboxes no live session owns, and finished ones (runtimes whose sandboxes outlive us).
    * `ownedSessionIds` is iterated after the runtime has listed its sandboxes, so it can be a live view.
    */

@@ -16,6 +16,7 @@ import { CloseCode } from '../ws/protocol.ts';
 import { describeReason } from '../../public/reasons.js';
 import type { ClaimedSandbox, WarmPool } from './warm-pool.ts';
 import { typeKickOffPrompt } from './kick-off.ts';
+import { UNCLAIMED_USER_HASH } from './warm-sandboxes.ts';
 
 export interface CourseRef {
   id: string;
@@ -309,6 +310,7 @@ export class SessionManager {
     }
     try {
       if (!session.isActive) return; // ended while waiting: end() stopped the sandbox
+      this.bindOwner(session);
       this.runOn(session, held.terminal);
       this.opts.metrics.startSeconds.observe({ runtime: this.opts.runtime.kind }, (performance.now() - startedAt) / 1000);
       this.opts.logger.info({ sessionId: session.id, userHash: session.userHash, courseId: session.courseId, warm: claimed.how }, 'session running');
@@ -321,6 +323,14 @@ export class SessionManager {
       if (session.isActive) this.opts.metrics.startFailures.inc({ reason });
       await this.end(session.id, reason, 'failed');
     }
+  }
+
+  /** Records a claimed warm sandbox's owner in the runtime (so a restart adopts it as theirs), not awaited. */
+  private bindOwner(session: Session): void {
+    const owner = { userHash: session.userHash, claimedAt: session.createdAt, expiresAt: session.expiresAt };
+    this.opts.runtime.bindOwner?.(session.id, owner).catch((err: unknown) => {
+      if (session.isActive) this.opts.logger.warn({ err, sessionId: session.id }, 'could not record the owner of a claimed warm sandbox; a restart would not adopt it');
+    });
   }
 
   /** Starts the sandbox; any failure (including building its spec) ends the session as failed. */
@@ -366,7 +376,8 @@ export class SessionManager {
     const now = this.now();
     const adopted: string[] = [];
     for (const record of records) {
-      if (!record.alive || this.sessions.has(record.sessionId) || !record.userHash) continue;
+      // A warm sandbox nobody claimed is no one's session: reconciliation removes it, the pool makes new ones.
+      if (!record.alive || this.sessions.has(record.sessionId) || !record.userHash || record.userHash === UNCLAIMED_USER_HASH) continue;
       const expiresAt = record.expiresAt ?? new Date(record.createdAt.getTime() + this.opts.timeouts.sessionSeconds * 1000);
       if (expiresAt.getTime() <= now) continue;
       const session = new Session({

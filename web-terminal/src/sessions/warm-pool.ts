@@ -45,6 +45,8 @@ export interface WarmPoolOptions {
   /** See HoldOptions.readyMarker. */
   readyMarker?: string | null;
   now?: () => number;
+  /** Whether sandboxes may be started now (false: e.g. a standby instance without the Lease); default yes. */
+  canStart?: () => boolean;
   onChange?: (counts: { ready: number; starting: number }) => void;
   onClaim?: (how: ClaimedSandbox['how']) => void;
 }
@@ -144,7 +146,7 @@ export class WarmPool {
 
   /** Starts what is missing, as far as capacity allows. Safe to call any time (e.g. when a session ends). */
   fill(): void {
-    if (this.closed) return;
+    if (this.closed || this.opts.canStart?.() === false) return;
     const hasRoom = () => this.opts.activeSessions() + this.entries.size < this.opts.maxSandboxes;
     for (const [name, key] of this.keys) {
       // A failed start sets retryAt, which also ends this loop.

@@ -10,8 +10,8 @@ import { WarmPool } from './warm-pool.ts';
 import type { PoolKey } from './warm-pool.ts';
 
 export const warmConfigShape = {
-  WARM_SANDBOXES: intVar(0, 0, 1000).describe('Sandboxes kept started ahead of demand per warm pool (0: none). Each costs what a running session costs (Claude Code at its prompt: about 200 MB RSS) and counts against MAX_SESSIONS.'),
-  WARM_POOLS: listVar().describe('Warm pools, comma-separated: a course id, `course:profile`, or `-` for sessions without a course. Empty: every course in the catalog plus `-`, with the `default` profile.'),
+  WARM_SANDBOXES: intVar(0, 0, 1000).describe('Sandboxes kept started ahead of demand per warm pool (0: none). Each costs what a running session costs (Claude Code at its prompt: about 200 MB RSS; on Kubernetes a session pod\'s requests, so the sandbox ResourceQuota too) and counts against MAX_SESSIONS.'),
+  WARM_POOLS: listVar().describe('Warm pools, comma-separated: a course id, `course:profile`, or `-` for sessions without a course. Empty: every course in the catalog plus `-`, with the `default` profile. A profile must be one sessions may use (SANDBOX_PROFILES_ALLOWED on Kubernetes, only `default` locally).'),
 };
 
 /** The glyph of Claude Code's input line (2.1.332): drawn once the CLI waits for the learner. */
@@ -20,7 +20,8 @@ export const CLAUDE_CODE_INPUT_PROMPT = '\u276f';
 /** The user hash a warm sandbox's credential carries; its owner is known from the live-session set once claimed. */
 export const UNCLAIMED_USER_HASH = 'unclaimed';
 
-export function parsePoolKeys(entries: readonly string[], courseIds: readonly string[]): PoolKey[] {
+/** `profiles`: those sessions may use (a pool of another profile could never start a sandbox). */
+export function parsePoolKeys(entries: readonly string[], courseIds: readonly string[], profiles: readonly string[] = ['default']): PoolKey[] {
   const list = entries.length > 0 ? entries : ['-', ...courseIds];
   const keys = list.map((entry) => {
     const [course = '-', profile = 'default'] = entry.split(':');
@@ -28,6 +29,8 @@ export function parsePoolKeys(entries: readonly string[], courseIds: readonly st
   });
   const unknown = keys.filter((k) => k.courseId !== null && !courseIds.includes(k.courseId));
   if (unknown.length > 0) throw new Error(`WARM_POOLS names unknown courses: ${unknown.map((k) => k.courseId).join(', ')}`);
+  const refused = keys.filter((k) => !profiles.includes(k.profile));
+  if (refused.length > 0) throw new Error(`WARM_POOLS names profiles that are not allowed: ${[...new Set(refused.map((k) => k.profile))].join(', ')}`);
   return keys;
 }
 
@@ -71,6 +74,7 @@ export function createWarmPool(opts: WarmSandboxesOptions): WarmPool {
     logger: opts.logger,
     now,
     discard: (sessionId) => opts.runtime.stop(sessionId),
+    canStart: () => (opts.runtime.unavailableReason?.() ?? null) === null,
     onChange: ({ ready, starting }) => {
       gauge.set({ state: 'ready' }, ready);
       gauge.set({ state: 'starting' }, starting);

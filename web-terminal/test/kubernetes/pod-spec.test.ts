@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadKubernetesConfig } from '../../src/runtime/kubernetes/config.ts';
-import { activeDeadlineSeconds, buildSandboxPod, inScope, podName, scopeSelector, userHashLabel } from '../../src/runtime/kubernetes/pod-spec.ts';
+import { activeDeadlineSeconds, buildSandboxPod, inScope, ownerPatch, podName, scopeSelector, userHashLabel } from '../../src/runtime/kubernetes/pod-spec.ts';
+import { patchPod } from '../fakes/kube-apiserver/patch.ts';
 import { execArgv, HOLD_COMMAND } from '../../src/runtime/kubernetes/session-command.ts';
 import { podVerdict } from '../../src/runtime/kubernetes/pod-status.ts';
 import type { SandboxSpec } from '../../src/runtime/types.ts';
@@ -170,6 +171,38 @@ describe('buildSandboxPod', () => {
     assert.equal(activeDeadlineSeconds(createdAt, new Date(createdAt.getTime() + 1)), 1);
     assert.equal(activeDeadlineSeconds(createdAt, createdAt), 1);
     assert.equal(activeDeadlineSeconds(createdAt, new Date(createdAt.getTime() + 3600_000)), 3600);
+  });
+
+  it('a warm pod is made with user hash `unclaimed`; the claim patches owner, start, end, and a shorter deadline', () => {
+    const warm = buildSandboxPod(spec({ userHash: 'unclaimed', expiresAt: new Date(createdAt.getTime() + 2 * 7200_000) }), loadKubernetesConfig({}));
+    assert.equal(warm.metadata?.labels?.['claudecode.io/user-hash'], 'unclaimed');
+    assert.equal(warm.spec?.activeDeadlineSeconds, 14_400);
+    const claimedAt = new Date(createdAt.getTime() + 600_000);
+    const owner = { userHash: 'b'.repeat(64), claimedAt, expiresAt: new Date(claimedAt.getTime() + 7200_000) };
+    const startedAt = new Date(createdAt.getTime() + 5_000);
+    const patch = ownerPatch(owner, startedAt, 14_400);
+    assert.deepEqual(patch, {
+      metadata: {
+        labels: { 'claudecode.io/user-hash': 'b'.repeat(63) },
+        annotations: { 'claudecode.io/user-hash': 'b'.repeat(64), 'claudecode.io/created-at': claimedAt.toISOString(), 'claudecode.io/expires-at': owner.expiresAt.toISOString() },
+      },
+      spec: { activeDeadlineSeconds: 7_795 }, // counted from the pod's start: 600 - 5 + 7200 s
+    });
+    // The deadline is never made longer (the apiserver refuses it).
+    assert.equal('spec' in ownerPatch(owner, startedAt, 100), false);
+    // What the fake apiserver (and a real one) does with it.
+    const patched = patchPod(structuredClone(warm), 'application/merge-patch+json', JSON.stringify(patch));
+    assert.equal('kind' in patched && patched.kind === 'Status', false);
+    const pod = patched as typeof warm;
+    assert.equal(pod.metadata?.labels?.['claudecode.io/user-hash'], 'b'.repeat(63));
+    assert.equal(pod.metadata?.labels?.['claudecode.io/session-id'], 'abc123', 'other labels kept');
+    assert.equal(pod.metadata?.annotations?.['claudecode.io/expires-at'], owner.expiresAt.toISOString());
+    assert.equal(pod.spec?.activeDeadlineSeconds, 7_795);
+    assert.deepEqual(pod.spec?.containers, warm.spec?.containers);
+    const refused = (body: unknown) => (patchPod(structuredClone(warm), 'application/merge-patch+json', JSON.stringify(body)) as { code?: number }).code;
+    assert.equal(refused({ spec: { activeDeadlineSeconds: 20_000 } }), 422, 'a longer deadline is refused');
+    assert.equal(refused({ spec: { containers: [] } }), 422);
+    assert.equal(refused({ metadata: { name: 'other' } }), 422);
   });
 
   it('wraps the program in the dtach attach script, with or without the entrypoint', () => {

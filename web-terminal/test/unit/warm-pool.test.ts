@@ -176,6 +176,35 @@ describe('session manager with a warm pool', () => {
     assert.deepEqual(live(), []);
   });
 
+  it('records the owner in the runtime at claim (bindOwner: the claimer, the session\'s own expiry)', async () => {
+    const { manager, runtime, pool, live, drawPrompts } = managerWithPool({ failFirstStart: false });
+    const bound: Array<{ id: string; userHash: string; claimedAt: Date; expiresAt: Date }> = [];
+    Object.assign(runtime, { bindOwner: async (id: string, owner: { userHash: string; claimedAt: Date; expiresAt: Date }) => { bound.push({ id, ...owner }); } });
+    pool.start();
+    await waitUntil(() => live().length === 1, 2000, 'warm');
+    await drawPrompts();
+    const session = manager.create(alice, {});
+    await waitUntil(() => bound.length === 1, 2000, 'owner bound');
+    assert.deepEqual(bound[0], { id: session.id, userHash: makeUserHasher('test-secret')('alice'), claimedAt: session.createdAt, expiresAt: session.expiresAt });
+    await manager.shutdown({ stopSandboxes: true });
+  });
+
+  it('after a restart, a sandbox still marked unclaimed is nobody\'s session: only claimed ones are adopted', async () => {
+    const runtime = new FakeRuntime();
+    const aliceHash = makeUserHasher('test-secret')('alice');
+    const record = (sessionId: string, userHash: string) => ({ sessionId, userHash, createdAt: new Date(), expiresAt: new Date(Date.now() + 3600_000), courseId: null, alive: true });
+    const attached: string[] = [];
+    Object.assign(runtime, {
+      list: async () => [record('warmunclaimed', 'unclaimed'), record('warmclaimed', aliceHash)],
+      attach: async (id: string) => { attached.push(id); return new FakeTerminal(); },
+    });
+    const manager = new SessionManager(managerOptions(runtime));
+    assert.deepEqual(await manager.adoptRunningSandboxes(), ['warmclaimed']);
+    assert.deepEqual(attached, ['warmclaimed']);
+    assert.deepEqual(manager.list(alice).map((s) => s.id), ['warmclaimed']);
+    await manager.shutdown({ stopSandboxes: true });
+  });
+
   it('a claimed sandbox that fails to start gives way to a cold start for the same session', async () => {
     const { manager, pool, runtime, live } = managerWithPool({ failFirstStart: true });
     pool.start();
@@ -192,12 +221,14 @@ describe('warm pool settings', () => {
     assert.deepEqual(parsePoolKeys([], ['a', 'b']), [
       { courseId: null, profile: 'default' }, { courseId: 'a', profile: 'default' }, { courseId: 'b', profile: 'default' },
     ]);
-    assert.deepEqual(parsePoolKeys(['a:gpu', '-'], ['a']), [{ courseId: 'a', profile: 'gpu' }, { courseId: null, profile: 'default' }]);
+    assert.deepEqual(parsePoolKeys(['a:gpu', '-'], ['a'], ['default', 'gpu']), [{ courseId: 'a', profile: 'gpu' }, { courseId: null, profile: 'default' }]);
     assert.throws(() => parsePoolKeys(['nope'], ['a']), /unknown courses: nope/);
+    assert.throws(() => parsePoolKeys(['a:gpu'], ['a']), /profiles that are not allowed: gpu/);
+    assert.deepEqual(parsePoolKeys(['a:gpu'], ['a'], ['default', 'gpu']), [{ courseId: 'a', profile: 'gpu' }]);
   });
 
-  it('WARM_SANDBOXES is refused with the Kubernetes runtime (not available there yet)', () => {
-    assert.throws(() => loadConfig({ WARM_SANDBOXES: '2', RUNTIME: 'kubernetes' }), /WARM_SANDBOXES/);
+  it('WARM_SANDBOXES is accepted with both runtimes', () => {
+    assert.equal(loadConfig({ WARM_SANDBOXES: '2', RUNTIME: 'kubernetes', PROXY_SHARED_SECRET: 'warm-settings-test-shared-secret-0123456789' }).WARM_SANDBOXES, 2);
     assert.equal(loadConfig({ WARM_SANDBOXES: '2' }).WARM_SANDBOXES, 2);
   });
 });

@@ -1,5 +1,5 @@
 // Access to the Kubernetes API: where the credentials come from, and pod calls that never hang.
-import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { DEFAULT_SCOPE, inScope, scopeSelector } from './pod-spec.ts';
 
 export interface LoadKubeConfigOptions {
@@ -97,6 +97,18 @@ export class PodApi {
   async read(name: string): Promise<V1Pod | null> {
     try {
       return await withTimeout(this.core.readNamespacedPod({ name, namespace: this.namespace }), this.timeoutMs, 'read pod');
+    } catch (err) {
+      if (httpStatus(err) === 404) return null;
+      throw err;
+    }
+  }
+
+  /** Applies a JSON merge patch (RFC 7386) to a pod; resolves null when it does not exist. */
+  async mergePatch(name: string, patch: object): Promise<V1Pod | null> {
+    try {
+      return await withTimeout(
+        this.core.patchNamespacedPod({ name, namespace: this.namespace, body: patch }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+        this.timeoutMs, 'patch pod');
     } catch (err) {
       if (httpStatus(err) === 404) return null;
       throw err;

@@ -76,6 +76,27 @@ export function activeDeadlineSeconds(createdAt: Date, expiresAt: Date): number 
   return Math.min(Math.max(seconds, 1), 2_147_483_647);
 }
 
+/**
+ * The merge patch that hands a warm pod (made ahead of demand with user hash `unclaimed`) to the session
+ * that claimed it: its owner, the claim as its start and the session's end, as `toRecord` reads them
+ * after a restart; and the kubelet's hard deadline (counted from the pod's start) shortened to that end.
+ */
+export function ownerPatch(owner: { userHash: string; claimedAt: Date; expiresAt: Date }, podStartedAt: Date, currentDeadlineSeconds: number | undefined): object {
+  const deadline = activeDeadlineSeconds(podStartedAt, owner.expiresAt);
+  return {
+    metadata: {
+      labels: { [LABELS.userHash]: userHashLabel(owner.userHash) },
+      annotations: {
+        [ANNOTATIONS.userHash]: owner.userHash,
+        [ANNOTATIONS.createdAt]: owner.claimedAt.toISOString(),
+        [ANNOTATIONS.expiresAt]: owner.expiresAt.toISOString(),
+      },
+    },
+    // The apiserver only lets a running pod's deadline get shorter.
+    ...(currentDeadlineSeconds === undefined || deadline < currentDeadlineSeconds ? { spec: { activeDeadlineSeconds: deadline } } : {}),
+  };
+}
+
 function environment(spec: SandboxSpec, config: KubernetesConfig, courseDir: string | null): V1EnvVar[] {
   const env = sandboxEnvironment({
     sessionId: spec.sessionId,

@@ -9,7 +9,7 @@ import type { KubernetesConfig } from './config.ts';
 import { openExecTerminal } from './exec-terminal.ts';
 import { describeApiError, loadKubeConfig, PodApi, withTimeout } from './kube-client.ts';
 import { LeaseElector, leaseName, newInstanceId } from './lease.ts';
-import { ANNOTATIONS, CONTAINER_NAME, LABELS, podName } from './pod-spec.ts';
+import { ANNOTATIONS, CONTAINER_NAME, LABELS, ownerPatch, podName } from './pod-spec.ts';
 import { podIsAlive } from './pod-status.ts';
 import { PodWatcher } from './pod-watch.ts';
 import { execArgv } from './session-command.ts';
@@ -201,6 +201,17 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
       } catch (err) {
         logger.warn({ pod: name, err: describeApiError(err) }, 'deleting the session pod failed; reconciliation will retry');
       }
+    },
+
+    async bindOwner(sessionId, owner) {
+      const name = podName(sessionId);
+      const pod = watcher.get(name) ?? (await api.read(name));
+      if (!pod || pod.metadata?.deletionTimestamp) throw new SandboxError('container_crashed', 'the warm sandbox pod is gone');
+      // activeDeadlineSeconds counts from the pod's start.
+      const started: Date | string | undefined = pod.status?.startTime ?? pod.metadata?.creationTimestamp;
+      const startedAt = started ? new Date(started) : new Date();
+      const patched = await api.mergePatch(name, ownerPatch(owner, startedAt, pod.spec?.activeDeadlineSeconds));
+      if (!patched) throw new SandboxError('container_crashed', 'the warm sandbox pod is gone');
     },
 
     async list() {

@@ -1,4 +1,4 @@
-// The fake kube-apiserver's HTTP side: pods create/get/list/delete, watch streams, bearer auth,
+// The fake kube-apiserver's HTTP side: pods create/get/list/delete/patch, watch streams, bearer auth,
 // metav1.Status errors, scripted API faults, the exec upgrade, Leases, and pod Events.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -6,13 +6,14 @@ import type { Duplex } from 'node:stream';
 import type { V1Lease, V1Pod } from '@kubernetes/client-node';
 import { WebSocketServer } from 'ws';
 import { runExec, type ExecRecord } from './exec.ts';
+import { patchPod } from './patch.ts';
 import type { FakeKubelet } from './kubelet.ts';
 import { alreadyExists, expired, failure, internalError, invalid, notFound, unauthorized, type StatusBody } from './status.ts';
 import { matchesSelector, type PodStore, type StoredEvent } from './store.ts';
 import type { EventStore } from './events.ts';
 import type { LeaseStore } from './leases.ts';
 
-export type ApiVerb = 'create' | 'get' | 'list' | 'delete' | 'watch' | 'lease' | 'events';
+export type ApiVerb = 'create' | 'get' | 'list' | 'delete' | 'patch' | 'watch' | 'lease' | 'events';
 export type ApiFault =
   /** Answers with this status (e.g. a quota refusal: 403 Forbidden with the quota's message). */
   | { kind: 'status'; code: number; reason?: string; message?: string }
@@ -139,7 +140,8 @@ export async function handleRequest(ctx: ServerContext, req: IncomingMessage, re
   const verb: ApiVerb | null = method === 'POST' && !name ? 'create'
     : method === 'GET' && name ? 'get'
       : method === 'GET' && !name ? (watch ? 'watch' : 'list')
-        : method === 'DELETE' && name ? 'delete' : null;
+        : method === 'DELETE' && name ? 'delete'
+          : method === 'PATCH' && name ? 'patch' : null;
   if (!verb) return sendStatus(res, failure(405, 'MethodNotAllowed', `${method} is not supported`));
 
   const fault = takeFault(ctx, verb);
@@ -171,6 +173,15 @@ export async function handleRequest(ctx: ServerContext, req: IncomingMessage, re
       });
     case 'watch':
       return serveWatch(ctx, req, res, url);
+    case 'patch': {
+      const body = await readBody(req); // read first: the pod is patched as it is now, not before the body came
+      const pod = ctx.store.get(name!);
+      if (!pod) return sendStatus(res, notFound(name!));
+      const result = patchPod(pod, req.headers['content-type'], body);
+      if ((result as StatusBody).kind === 'Status') return sendStatus(res, result as StatusBody);
+      const stored = ctx.store.update(name!, (p) => Object.assign(p, { metadata: { ...(result as V1Pod).metadata, resourceVersion: p.metadata?.resourceVersion }, spec: (result as V1Pod).spec }));
+      return stored ? sendJson(res, 200, stored) : sendStatus(res, notFound(name!));
+    }
     case 'delete': {
       const pod = ctx.store.get(name!);
       if (!pod) return sendStatus(res, notFound(name!));
