@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CoordinationV1Api, V1MicroTime } from '@kubernetes/client-node';
+import { loadKubernetesConfig } from '../../src/runtime/kubernetes/config.ts';
 import { LeaseElector, leaseName, newInstanceId } from '../../src/runtime/kubernetes/lease.ts';
+import { createKubernetesRuntime } from '../../src/runtime/kubernetes/runtime.ts';
 import { startFakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
 import { eventually, makeSpec, silentLogger, startHarness, startOpts, TerminalReader } from './helpers.ts';
 
@@ -88,6 +90,26 @@ describe('Lease leader election', () => {
       reader.terminal.detach();
     } finally {
       await h.close();
+    }
+  });
+
+  it('a new holder starts no sandbox until its takeover (adoption) is done', { timeout: 30_000 }, async () => {
+    const fake = await startFakeKubeApiserver();
+    const config = loadKubernetesConfig({ SANDBOX_ENTRYPOINT: '', K8S_API_TIMEOUT_SECONDS: '3' });
+    const runtime = createKubernetesRuntime({ config, logger: silentLogger, kubeConfig: fake.kubeConfig() });
+    let finishTakeover = () => {};
+    const takeover = new Promise<void>((resolve) => { finishTakeover = resolve; });
+    try {
+      const started = runtime.startController({ onActive: () => takeover });
+      await eventually(() => runtime.controllerStatus().active, 'the Lease', 10_000);
+      assert.match(String(runtime.unavailableReason?.()), /taking over the running sessions/);
+      finishTakeover();
+      await started;
+      await eventually(() => runtime.unavailableReason?.() === null, 'available once the takeover is done', 10_000);
+    } finally {
+      finishTakeover();
+      await runtime.close();
+      await fake.close();
     }
   });
 });

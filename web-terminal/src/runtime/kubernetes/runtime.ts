@@ -88,6 +88,9 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
   const lease = `${config.K8S_LEASE_NAMESPACE}/${leaseName(config.K8S_SCOPE)}`;
   let handlers: ControllerHandlers | null = null;
   let activation: Promise<void> | null = null;
+  // True from getting the Lease until the takeover (adoption) is done: no new sandbox meanwhile, so the
+  // adopted sessions hold their slots before the warm pool or a new session takes one.
+  let takingOver = false;
   const elector = new LeaseElector({
     kubeConfig,
     namespace: config.K8S_LEASE_NAMESPACE,
@@ -98,8 +101,11 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
     timeoutMs: config.K8S_API_TIMEOUT_SECONDS * 1000,
     logger,
     onStartedLeading: () => {
+      takingOver = true;
       activation = (handlers?.onActive() ?? Promise.resolve()).catch((err: unknown) => {
         logger.error({ err }, 'taking over the running session pods failed');
+      }).finally(() => {
+        takingOver = false;
       });
     },
     onStoppedLeading: () => undefined,
@@ -152,7 +158,8 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions): Kuberne
     },
 
     unavailableReason() {
-      return elector.isLeader() ? null : 'Another web-terminal instance manages the sessions right now; this one is on standby.';
+      if (!elector.isLeader()) return 'Another web-terminal instance manages the sessions right now; this one is on standby.';
+      return takingOver ? 'This instance is taking over the running sessions; try again in a moment.' : null;
     },
 
     async start(spec: SandboxSpec, startOpts: { signal: AbortSignal; onProgress: (p: StartProgress) => void }): Promise<Terminal> {
