@@ -18,6 +18,10 @@ import type { ClaimedSandbox, WarmPool } from './warm-pool.ts';
 import { typeKickOffPrompt } from './kick-off.ts';
 import { UNCLAIMED_USER_HASH } from './warm-sandboxes.ts';
 
+/** Tries to record a claimed warm sandbox's owner with the runtime, the n-th after n x BIND_OWNER_RETRY_MS. */
+const BIND_OWNER_ATTEMPTS = 3;
+const BIND_OWNER_RETRY_MS = 1000;
+
 export interface CourseRef {
   id: string;
   contentDir: string;
@@ -327,10 +331,23 @@ export class SessionManager {
 
   /** Records a claimed warm sandbox's owner in the runtime (so a restart adopts it as theirs), not awaited. */
   private bindOwner(session: Session): void {
+    const bind = this.opts.runtime.bindOwner?.bind(this.opts.runtime);
+    if (!bind) return;
     const owner = { userHash: session.userHash, claimedAt: session.createdAt, expiresAt: session.expiresAt };
-    this.opts.runtime.bindOwner?.(session.id, owner).catch((err: unknown) => {
-      if (session.isActive) this.opts.logger.warn({ err, sessionId: session.id }, 'could not record the owner of a claimed warm sandbox; a restart would not adopt it');
-    });
+    // A few tries (an API server can blip); the session never waits for them.
+    void (async () => {
+      for (let attempt = 1; session.isActive; attempt += 1) {
+        try {
+          return await bind(session.id, owner);
+        } catch (err) {
+          if (attempt >= BIND_OWNER_ATTEMPTS) {
+            if (session.isActive) this.opts.logger.warn({ err, sessionId: session.id }, 'could not record the owner of a claimed warm sandbox; a restart would not adopt it');
+            return;
+          }
+          await new Promise((r) => setTimeout(r, BIND_OWNER_RETRY_MS * attempt).unref());
+        }
+      }
+    })();
   }
 
   /** Starts the sandbox; any failure (including building its spec) ends the session as failed. */

@@ -189,6 +189,18 @@ describe('session manager with a warm pool', () => {
     await manager.shutdown({ stopSandboxes: true });
   });
 
+  it('tries the owner binding again when the runtime fails once', async () => {
+    const { manager, runtime, pool, live, drawPrompts } = managerWithPool({ failFirstStart: false });
+    let calls = 0;
+    Object.assign(runtime, { bindOwner: async () => { calls += 1; if (calls === 1) throw new Error('apiserver blip'); } });
+    pool.start();
+    await waitUntil(() => live().length === 1, 2000, 'warm');
+    await drawPrompts();
+    manager.create(alice, {});
+    await waitUntil(() => calls === 2, 5000, 'a second attempt');
+    await manager.shutdown({ stopSandboxes: true });
+  });
+
   it('after a restart, a sandbox still marked unclaimed is nobody\'s session: only claimed ones are adopted', async () => {
     const runtime = new FakeRuntime();
     const aliceHash = makeUserHasher('test-secret')('alice');
