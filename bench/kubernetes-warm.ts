@@ -41,11 +41,20 @@ async function firstByteTime(service: Service): Promise<number> {
   if (res.status !== 201) throw new Error(`create failed: ${JSON.stringify(body)}`);
   const ws = new WebSocket(service.url.replace(/^http/, 'ws') + body.wsUrl);
   // The program's own first output (the page gets a screen state before that).
+  // Timed as each frame arrives (not by polling), so the figure carries no sampling delay.
   const chunks: Buffer[] = [];
-  ws.on('message', (data, isBinary) => { if (isBinary) chunks.push(data as Buffer); });
+  const firstOutput = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timed out waiting for the program\'s first output')), ROUND_TIMEOUT_MS);
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) return;
+      chunks.push(data as Buffer);
+      if (!Buffer.concat(chunks).includes('pod-ready')) return;
+      clearTimeout(timer);
+      resolve(performance.now() - t0);
+    });
+  });
   try {
-    await until(() => Buffer.concat(chunks).includes('pod-ready'), 'the program\'s first output');
-    return performance.now() - t0;
+    return await firstOutput;
   } finally {
     ws.close();
     await fetch(`${service.url}/api/sessions/${body.id}`, { method: 'DELETE' });
