@@ -18,7 +18,7 @@ import {
 import type { Opener, Server } from './terminal-servers.ts';
 
 const THROUGHPUT_BYTES = 100 * 1024 * 1024;
-const THROUGHPUT_ROUNDS = 3;
+const THROUGHPUT_ROUNDS = Number(process.env.BENCH_THROUGHPUT_ROUNDS ?? 3);
 const THROUGHPUT_TARGET = 0.85;
 const STALL_SECONDS = 10;
 const IDLE_SESSIONS = 40;
