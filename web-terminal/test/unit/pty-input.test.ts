@@ -64,6 +64,15 @@ describe('pty input', () => {
     assert.equal(drains, 1);
   });
 
+  it('a write that takes nothing without an error waits too, rather than looping', async () => {
+    let attempts = 0;
+    const input = ptyInput(3, { isOpen: () => true, writeFd: () => ((attempts += 1), 0), minRetryMs: 1, maxRetryMs: 8 });
+    assert.equal(input.write(Buffer.from('abc')), false);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(attempts < 30, `${attempts} attempts in 100 ms`);
+    input.close();
+  });
+
   it('drops what waits when the program is gone (EIO) and drains, so input is never stuck', async () => {
     const pty = fakePty(0);
     const input = ptyInput(3, { isOpen: () => true, writeFd: pty.writeFd, minRetryMs: 1 });

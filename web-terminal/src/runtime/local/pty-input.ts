@@ -70,14 +70,18 @@ export function ptyInput(fd: number, opts: PtyInputOptions): PtyInput {
       try {
         written = writeFd(fd, head);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
-          timer = setTimeout(flush, retryMs);
-          retryMs = Math.min(maxRetryMs, retryMs * 2);
-          return;
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') {
+          // EIO: the program is gone; anything else: input cannot reach it. Nothing waits any more.
+          drop();
+          break;
         }
-        // EIO: the program is gone; anything else: input cannot reach it. Nothing waits any more.
-        drop();
-        break;
+        written = 0;
+      }
+      if (written <= 0) {
+        // Full: try again later, later still while it stays full (never in a loop).
+        timer = setTimeout(flush, retryMs);
+        retryMs = Math.min(maxRetryMs, retryMs * 2);
+        return;
       }
       retryMs = minRetryMs;
       queuedBytes -= written;
