@@ -4,7 +4,8 @@
 // show its cost: output throughput in interleaved rounds (target: >= 0.85x the baseline with it on) and
 // memory per session. Servers run as child processes so their memory and CPU can be read. Loopback only,
 // bounded loops and waits. Writes bench/results/terminal.json.
-// Run alone: node --import tsx bench/terminal.ts   (BENCH_ONLY=echo,throughput,stall,idle for a subset)
+// Run alone: node --import tsx bench/terminal.ts   (BENCH_ONLY=echo,throughput,stall,idle for a subset;
+// BENCH_THROUGHPUT_ROUNDS=n; BENCH_CPU_PROF=<dir> writes a CPU profile of each server, see terminal-servers.ts)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
