@@ -32,6 +32,16 @@ export interface HeadlessScreenOptions {
 
 type Resize = { cols: number; rows: number };
 
+/**
+ * Unparsed output held at most by default. A snapshot parses all of it at once, blocking every session
+ * meanwhile (xterm.js parses 3-5 MB/s of wrapping text on the 2-core bench machine: about 0.1-0.2 s for
+ * this), and a lagging watcher gets a snapshot every second: the bound keeps that a small share of the
+ * service's time (4 MiB took a second or more). Still several times a 1,000-line, 80-column scrollback.
+ */
+const DEFAULT_MAX_BACKLOG_BYTES = 512 * 1024;
+
+/** What every mode switch below starts with (DEC private mode). */
+const MODE_PREFIX = Buffer.from('\x1b[?');
 /** Mode switches that must survive skipped output: alternate screen and cursor visibility, set (h) or reset (l). */
 const SURVIVING_MODES = ['\x1b[?1049', '\x1b[?1047', '\x1b[?47', '\x1b[?25'].map((prefix) => ({
   set: Buffer.from(`${prefix}h`),
@@ -54,7 +64,7 @@ export class HeadlessScreen implements Parseable {
 
   constructor(opts: HeadlessScreenOptions) {
     this.scrollbackLines = opts.scrollbackLines;
-    this.maxBacklogBytes = opts.maxBacklogBytes ?? 4 * 1024 * 1024;
+    this.maxBacklogBytes = opts.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES;
     this.scheduler = opts.scheduler ?? sharedParseScheduler;
     this.latestSize = { cols: opts.cols, rows: opts.rows };
     // logLevel off: the parser would otherwise log unknown sequences the program prints.
@@ -127,6 +137,8 @@ export class HeadlessScreen implements Parseable {
       this.queuedBytes -= item.length;
       this.skippedBytes += item.length;
       if (this.afterSkip.length === 0) this.afterSkip.push(CANCEL);
+      // One scan for the prefix all of them share: most skipped output holds no mode switch at all.
+      if (!item.includes(MODE_PREFIX)) continue;
       for (const mode of SURVIVING_MODES) {
         const set = item.lastIndexOf(mode.set);
         const reset = item.lastIndexOf(mode.reset);

@@ -94,8 +94,10 @@ export class ParseScheduler {
 }
 
 /**
- * The service's one scheduler: 3% of the output in a flood plus 256 KiB/s, bursts of 2 MiB. Parsing costs
- * about as much per byte as relaying, so this keeps its cost a few percent of relaying's (`npm run bench`),
- * while an interactive program's output, far below it, is always parsed whole.
+ * The service's one scheduler: 0.5% of the output in a flood plus 64 KiB/s, bursts of 512 KiB. Parsing
+ * costs far more per byte than relaying (xterm.js parses 3-5 MB/s of wrapping text on the 2-core bench
+ * machine, where relaying costs about 17 ms of CPU per MB), so this keeps its cost about a tenth of
+ * relaying's in a flood (`npm run bench`), while an interactive program's output, far below it, is always
+ * parsed whole.
  */
-export const sharedParseScheduler = new ParseScheduler({ shareOfOutput: 0.03, trickleBytesPerSecond: 256 * 1024, burstBytes: 2 * 1024 * 1024 });
+export const sharedParseScheduler = new ParseScheduler({ shareOfOutput: 0.005, trickleBytesPerSecond: 64 * 1024, burstBytes: 512 * 1024 });

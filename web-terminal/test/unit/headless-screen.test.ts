@@ -139,6 +139,19 @@ describe('headless screen', () => {
     screen.dispose();
   });
 
+  it('by default holds at most 512 KiB unparsed, so a snapshot after a flood parses no more than that', () => {
+    const idle = new ParseScheduler({ shareOfOutput: 0, trickleBytesPerSecond: 0, burstBytes: 0 }); // parses nothing by itself
+    const screen = new HeadlessScreen({ cols: 80, rows: 24, scrollbackLines: 1000, scheduler: idle });
+    const line = Buffer.from(`${'x'.repeat(78)}\r\n`);
+    const flood = Buffer.concat(Array.from({ length: 4096 / line.length | 0 }, () => line));
+    let total = 0;
+    for (; total < 8 * 1024 * 1024; total += flood.length) screen.append(flood);
+    screen.append(Buffer.from('after the flood'));
+    assert.ok(total - screen.skippedBytes <= 512 * 1024, `${total - screen.skippedBytes} bytes left to parse`);
+    assert.match(screen.snapshot().toString(), /after the flood/);
+    screen.dispose();
+  });
+
   it('an escape sequence cut short by skipped output is abandoned, not completed by what follows', () => {
     const screen = new HeadlessScreen({ cols: 40, rows: 5, scrollbackLines: 10, maxBacklogBytes: 16 });
     screen.append(Buffer.from('start \x1b[38;2;1'));

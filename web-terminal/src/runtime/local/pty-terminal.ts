@@ -1,18 +1,35 @@
 // Adapts a node-pty process to the runtime's Terminal interface, with backpressure both ways.
 import type { IPty } from '@lydell/node-pty';
 import type { Terminal, TerminalExit } from '../types.ts';
+import { isNonBlocking, ptyInput } from './pty-input.ts';
+import type { PtyInput } from './pty-input.ts';
 
-interface WritableSocket {
+/** node-pty's internals used here: the master's fd and the tty handle that reads it. */
+interface PtyInternals {
+  fd?: number;
+  _socket?: TtySocket;
+}
+
+interface TtySocket {
+  destroyed: boolean;
   write(data: Buffer): boolean;
   on(event: 'drain', listener: () => void): void;
   removeListener(event: 'drain', listener: () => void): void;
 }
 
+/** Input written straight to the master's fd when it is non-blocking (see pty-input.ts); null otherwise. */
+function inputOf(pty: IPty): PtyInput | null {
+  const { fd, _socket: socket } = pty as unknown as PtyInternals;
+  if (typeof fd !== 'number' || !socket || isNonBlocking(fd) !== true) return null;
+  return ptyInput(fd, { isOpen: () => !socket.destroyed });
+}
+
 export function ptyTerminal(pty: IPty, opts: { banner?: string } = {}): Terminal {
-  // node-pty writes through a net.Socket on the pty master; its return value is the input backpressure.
-  const socket = (pty as unknown as { _socket?: WritableSocket })._socket;
-  const disposables: Array<{ dispose(): void }> = [];
+  const input = inputOf(pty);
+  // Without a non-blocking fd (not seen on Linux): node-pty's own socket, whose return value is the backpressure.
+  const socket = input ? null : (pty as unknown as PtyInternals)._socket ?? null;
   const drainListeners: Array<() => void> = [];
+  const disposables: Array<{ dispose(): void }> = [];
   let detached = false;
   let banner = opts.banner ? Buffer.from(opts.banner) : null;
 
@@ -34,13 +51,13 @@ export function ptyTerminal(pty: IPty, opts: { banner?: string } = {}): Terminal
     },
     write(data) {
       if (detached) return true;
-      if (!socket) {
-        pty.write(data as unknown as string);
-        return true;
-      }
-      return socket.write(data);
+      if (input) return input.write(data);
+      if (socket) return socket.write(data);
+      pty.write(data as unknown as string);
+      return true;
     },
     onDrain(listener) {
+      input?.onDrain(listener);
       if (!socket) return;
       drainListeners.push(listener);
       socket.on('drain', listener);
@@ -57,6 +74,7 @@ export function ptyTerminal(pty: IPty, opts: { banner?: string } = {}): Terminal
     detach() {
       detached = true;
       for (const d of disposables.splice(0)) d.dispose();
+      input?.close();
       for (const l of drainListeners.splice(0)) socket?.removeListener('drain', l);
       pty.resume();
     },
