@@ -27,7 +27,7 @@ describe('course progress end to end (local runtime, real CLI, fake model)', () 
     fake = await startFakeAnthropic();
     fake.script = (req) => {
       if (req.path !== '/v1/messages' || !req.body?.tools?.length) return undefined;
-      if (!/starting at stage 1 of/.test(lastUserText(req.body))) return undefined;
+      if (!/start stage 1 of/.test(lastUserText(req.body))) return undefined;
       return { kind: 'message', content: [{ type: 'text', text: 'You explained both limits well.\n[STAGE_COMPLETE:1]' }] };
     };
     service = await startTestService(
