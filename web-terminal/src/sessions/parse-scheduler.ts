@@ -20,8 +20,12 @@ export interface ParseSchedulerOptions {
   burstBytes: number;
   /** Longest one slice runs before I/O gets its turn. */
   sliceMs?: number;
+  /** Budget a slice waits for once the budget ran out (default 4 KiB, at most `burstBytes`). */
+  minSliceBytes?: number;
   now?: () => number;
 }
+
+const DEFAULT_MIN_SLICE_BYTES = 4096;
 
 export class ParseScheduler {
   private readonly waiting = new Set<Parseable>();
@@ -29,12 +33,14 @@ export class ParseScheduler {
   /** The timer waits for the budget (not for I/O): new output may end the wait. */
   private outOfBudget = false;
   private readonly sliceMs: number;
+  private readonly quantum: number;
   private readonly now: () => number;
   private tokens: number;
   private lastRefill: number;
 
   constructor(private readonly opts: ParseSchedulerOptions) {
     this.sliceMs = opts.sliceMs ?? 4;
+    this.quantum = Math.min(opts.burstBytes, opts.minSliceBytes ?? DEFAULT_MIN_SLICE_BYTES);
     this.now = opts.now ?? (() => performance.now());
     this.tokens = opts.burstBytes;
     this.lastRefill = this.now();
@@ -43,7 +49,8 @@ export class ParseScheduler {
   /** `bytes` of output came: parsing earns its share of them. */
   earn(bytes: number): void {
     this.tokens = Math.min(this.opts.burstBytes, this.tokens + bytes * this.opts.shareOfOutput);
-    if (this.outOfBudget && this.tokens > 0) {
+    // In a flood every chunk earns a little: waking for each would parse in slivers, a slice per chunk.
+    if (this.outOfBudget && this.tokens >= this.quantum) {
       clearTimeout(this.timer as NodeJS.Timeout);
       this.outOfBudget = false;
       this.timer = setImmediate(() => this.drain());
@@ -72,7 +79,7 @@ export class ParseScheduler {
     this.refill();
     const start = this.now();
     for (const item of [...this.waiting]) {
-      if (this.tokens <= 0) break;
+      if (this.tokens < this.quantum) break;
       // Served items go to the back: a screen that floods cannot starve the others.
       this.waiting.delete(item);
       const share = Math.max(1, this.waiting.size + 1);
@@ -82,7 +89,7 @@ export class ParseScheduler {
       if (this.now() - start >= this.sliceMs) break;
     }
     if (this.waiting.size === 0) return;
-    if (this.tokens > 0) {
+    if (this.tokens >= this.quantum) {
       this.timer = setImmediate(() => this.drain());
       return;
     }

@@ -223,4 +223,23 @@ describe('parse scheduler', () => {
     assert.ok(parsed >= 0.05 * 10_000_000 - 20_000, `and it does use its budget: ${parsed}`);
     scheduler.remove(screen);
   });
+
+  it('once out of budget, waits for a slice worth parsing instead of waking for every chunk', async () => {
+    const scheduler = new ParseScheduler({ shareOfOutput: 0.01, trickleBytesPerSecond: 0, burstBytes: 10_000, minSliceBytes: 1000 });
+    let calls = 0;
+    const endless = { parseFor: (_ms: number, maxBytes: number) => { calls += 1; return { bytes: Math.ceil(maxBytes), done: false }; } };
+    scheduler.add(endless);
+    await waitUntil(() => calls > 0, 10_000, 'the burst parsed');
+    await new Promise((resolve) => setImmediate(resolve));
+    const afterBurst = calls;
+    // A flood of small chunks: each earns 1 byte of budget, far below a slice.
+    for (let i = 0; i < 500; i += 1) {
+      scheduler.earn(100);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(calls, afterBurst, 'no parse for slivers of budget');
+    scheduler.earn(100_000); // a slice's worth
+    await waitUntil(() => calls > afterBurst, 10_000, 'parsing again once a slice is earned');
+    scheduler.remove(endless);
+  });
 });
