@@ -55,11 +55,24 @@ export async function deleteAfterFailedStart(deps: Pick<StartDeps, 'api' | 'watc
   } catch (err) {
     deps.logger.warn({ pod: name, err: describeApiError(err) }, 'could not delete a failed session pod; reconciliation will retry');
   }
-  createSettled?.then(
-    () => deps.api.delete(name, grace).catch(() => undefined),
-    () => deps.api.delete(name, grace).catch(() => undefined),
-  );
+  // A create still in flight may land after that delete: delete again once it settled, a few times if the
+  // API does not take it (e.g. timeouts under load); reconciliation is the net after that.
+  const deleteLate = async () => {
+    for (let attempt = 1; attempt <= LATE_DELETE_ATTEMPTS; attempt += 1) {
+      try {
+        await deps.api.delete(name, grace);
+        return;
+      } catch (err) {
+        if (attempt === LATE_DELETE_ATTEMPTS) deps.logger.warn({ pod: name, err: describeApiError(err) }, 'could not delete a failed session pod; reconciliation will retry');
+        else await new Promise((r) => setTimeout(r, LATE_DELETE_RETRY_MS * attempt));
+      }
+    }
+  };
+  createSettled?.then(deleteLate, deleteLate);
 }
+
+const LATE_DELETE_ATTEMPTS = 3;
+const LATE_DELETE_RETRY_MS = 1000;
 
 /** Emits each start phase once and in order (a skipped phase is reported before a later one). */
 function progressReporter(onProgress: (p: StartProgress) => void) {
