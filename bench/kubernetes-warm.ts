@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { WebSocket } from 'ws';
+import { percentile, summary, timeToOutput, until } from './session-timing.ts';
 import { loadConfig } from '../web-terminal/src/config.ts';
 import { createKubernetesRuntime } from '../web-terminal/src/runtime/kubernetes/runtime.ts';
 import { startService } from '../web-terminal/src/server.ts';
@@ -20,19 +21,6 @@ const COLD_ROUNDS = 4;
 const WARM_ROUNDS = 8;
 const ROUND_TIMEOUT_MS = 60_000;
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(1));
-};
-
-async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  const deadline = Date.now() + ROUND_TIMEOUT_MS;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** One session: POST, open its socket, wait for the program's first output; then end it. Returns milliseconds. */
 async function firstByteTime(service: Service): Promise<number> {
   const t0 = performance.now();
@@ -40,19 +28,7 @@ async function firstByteTime(service: Service): Promise<number> {
   const body = (await res.json()) as { id: string; wsUrl: string };
   if (res.status !== 201) throw new Error(`create failed: ${JSON.stringify(body)}`);
   const ws = new WebSocket(service.url.replace(/^http/, 'ws') + body.wsUrl);
-  // The program's own first output (the page gets a screen state before that).
-  // Timed as each frame arrives (not by polling), so the figure carries no sampling delay.
-  const chunks: Buffer[] = [];
-  const firstOutput = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timed out waiting for the program\'s first output')), ROUND_TIMEOUT_MS);
-    ws.on('message', (data, isBinary) => {
-      if (!isBinary) return;
-      chunks.push(data as Buffer);
-      if (!Buffer.concat(chunks).includes('pod-ready')) return;
-      clearTimeout(timer);
-      resolve(performance.now() - t0);
-    });
-  });
+  const firstOutput = timeToOutput(ws, t0, (output) => output.includes('pod-ready'), 'the program\'s first output', ROUND_TIMEOUT_MS);
   try {
     return await firstOutput;
   } finally {
@@ -80,7 +56,7 @@ async function measure(fake: FakeKubeApiserver, warm: boolean): Promise<number[]
   const samples: number[] = [];
   try {
     for (let i = 0; i < (warm ? WARM_ROUNDS : COLD_ROUNDS); i += 1) {
-      if (warm) await until(async () => (await readyWarm(service)) === 1, 'a warm pod running its program');
+      if (warm) await until(async () => (await readyWarm(service)) === 1, 'a warm pod running its program', ROUND_TIMEOUT_MS);
       samples.push(await firstByteTime(service));
     }
   } finally {
@@ -97,7 +73,6 @@ export async function runKubernetesWarmBench(): Promise<object> {
     const cold = await measure(fake, false);
     console.error('  kubernetes-warm: warm claims');
     const warm = await measure(fake, true);
-    const summary = (s: number[]) => ({ p50Ms: percentile(s, 50), p99Ms: percentile(s, 99), n: s.length });
     const results = {
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
       scriptedKubeletStartMs: KUBELET_START_MS,

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { WebSocket } from 'ws';
+import { percentile, summary, timeToOutput, until } from './session-timing.ts';
 import { loadConfig } from '../web-terminal/src/config.ts';
 import { findClaudeBinary } from '../web-terminal/src/runtime/local/host-files.ts';
 import { CLAUDE_COMMAND_LINE } from '../web-terminal/src/sandbox-command.ts';
@@ -22,19 +23,6 @@ const ROUNDS = 10;
 const PROMPT = /don.t ask on/;
 const ROUND_TIMEOUT_MS = 60_000;
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(1));
-};
-
-async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  const deadline = Date.now() + ROUND_TIMEOUT_MS;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** One session: POST, open its socket, wait for the prompt on it; then end it. Returns milliseconds. */
 async function promptTime(service: Service): Promise<number> {
   const t0 = performance.now();
@@ -42,18 +30,7 @@ async function promptTime(service: Service): Promise<number> {
   const body = (await res.json()) as { id: string; wsUrl: string };
   if (res.status !== 201) throw new Error(`create failed: ${JSON.stringify(body)}`);
   const ws = new WebSocket(service.url.replace(/^http/, 'ws') + body.wsUrl);
-  const chunks: Buffer[] = [];
-  // Timed as each frame arrives (not by polling), so the figure carries no sampling delay.
-  const prompt = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timed out waiting for the prompt')), ROUND_TIMEOUT_MS);
-    ws.on('message', (data, isBinary) => {
-      if (!isBinary) return;
-      chunks.push(data as Buffer);
-      if (!PROMPT.test(plainText(Buffer.concat(chunks).toString('utf8')))) return;
-      clearTimeout(timer);
-      resolve(performance.now() - t0);
-    });
-  });
+  const prompt = timeToOutput(ws, t0, (output) => PROMPT.test(plainText(output.toString('utf8'))), 'the prompt', ROUND_TIMEOUT_MS);
   try {
     return await prompt;
   } finally {
@@ -76,7 +53,7 @@ async function measure(warm: boolean, upstream: string): Promise<number[]> {
   const samples: number[] = [];
   try {
     for (let i = 0; i < ROUNDS; i += 1) {
-      if (warm) await until(async () => (await readyWarm(service)) === 1, 'a warm sandbox at its prompt');
+      if (warm) await until(async () => (await readyWarm(service)) === 1, 'a warm sandbox at its prompt', ROUND_TIMEOUT_MS);
       samples.push(await promptTime(service));
     }
   } finally {
@@ -93,7 +70,6 @@ export async function runWarmBench(): Promise<object> {
     const cold = await measure(false, fake.url);
     console.error('  warm: warm claims');
     const warm = await measure(true, fake.url);
-    const summary = (s: number[]) => ({ p50Ms: percentile(s, 50), p99Ms: percentile(s, 99), n: s.length });
     const results = {
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
       cold: summary(cold),
