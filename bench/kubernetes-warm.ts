@@ -7,8 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
-import { WebSocket } from 'ws';
-import { percentile, summary, timeToOutput, until } from './session-timing.ts';
+import { percentile, readyWarm, summary, timeSessionStart, until } from './session-timing.ts';
 import { loadConfig } from '../web-terminal/src/config.ts';
 import { createKubernetesRuntime } from '../web-terminal/src/runtime/kubernetes/runtime.ts';
 import { startService } from '../web-terminal/src/server.ts';
@@ -21,26 +20,8 @@ const COLD_ROUNDS = 4;
 const WARM_ROUNDS = 8;
 const ROUND_TIMEOUT_MS = 60_000;
 
-/** One session: POST, open its socket, wait for the program's first output; then end it. Returns milliseconds. */
-async function firstByteTime(service: Service): Promise<number> {
-  const t0 = performance.now();
-  const res = await fetch(`${service.url}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-  const body = (await res.json()) as { id: string; wsUrl: string };
-  if (res.status !== 201) throw new Error(`create failed: ${JSON.stringify(body)}`);
-  const ws = new WebSocket(service.url.replace(/^http/, 'ws') + body.wsUrl);
-  const firstOutput = timeToOutput(ws, t0, (output) => output.includes('pod-ready'), 'the program\'s first output', ROUND_TIMEOUT_MS);
-  try {
-    return await firstOutput;
-  } finally {
-    ws.close();
-    await fetch(`${service.url}/api/sessions/${body.id}`, { method: 'DELETE' });
-  }
-}
-
-async function readyWarm(service: Service): Promise<number> {
-  const text = await service.metrics.registry.getSingleMetricAsString('webterminal_warm_sandboxes');
-  return Number(/state="ready"\} (\d+)/.exec(text)?.[1] ?? 0);
-}
+/** POST to the program's first output on the socket, in milliseconds. */
+const firstByteTime = (service: Service) => timeSessionStart(service, (output) => output.includes('pod-ready'), 'the program\'s first output', ROUND_TIMEOUT_MS);
 
 async function measure(fake: FakeKubeApiserver, warm: boolean): Promise<number[]> {
   const env = {

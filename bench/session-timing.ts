@@ -1,6 +1,7 @@
 // What the session-start benchmarks (warm.ts, kubernetes-warm.ts) share: percentiles, a bounded wait, and
 // the time from a start to the first output that matches, taken as each frame arrives (no polling delay).
-import type { WebSocket } from 'ws';
+import { WebSocket } from 'ws';
+import type { Service } from '../web-terminal/src/server.ts';
 
 export const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -31,4 +32,28 @@ export function timeToOutput(ws: WebSocket, t0: number, matches: (output: Buffer
       resolve(performance.now() - t0);
     });
   });
+}
+
+/**
+ * One session start: POST /api/sessions, open its socket, time until its output satisfies `matches`, then
+ * end it. Returns milliseconds from the POST.
+ */
+export async function timeSessionStart(service: Service, matches: (output: Buffer) => boolean, what: string, timeoutMs: number): Promise<number> {
+  const t0 = performance.now();
+  const res = await fetch(`${service.url}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const body = (await res.json()) as { id: string; wsUrl: string };
+  if (res.status !== 201) throw new Error(`create failed: ${JSON.stringify(body)}`);
+  const ws = new WebSocket(service.url.replace(/^http/, 'ws') + body.wsUrl);
+  try {
+    return await timeToOutput(ws, t0, matches, what, timeoutMs);
+  } finally {
+    ws.close();
+    await fetch(`${service.url}/api/sessions/${body.id}`, { method: 'DELETE' });
+  }
+}
+
+/** Warm sandboxes of the service at their prompt (its `webterminal_warm_sandboxes{state="ready"}`). */
+export async function readyWarm(service: Service): Promise<number> {
+  const text = await service.metrics.registry.getSingleMetricAsString('webterminal_warm_sandboxes');
+  return Number(/state="ready"\} (\d+)/.exec(text)?.[1] ?? 0);
 }

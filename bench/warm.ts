@@ -7,8 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
-import { WebSocket } from 'ws';
-import { percentile, summary, timeToOutput, until } from './session-timing.ts';
+import { percentile, readyWarm, summary, timeSessionStart, until } from './session-timing.ts';
 import { loadConfig } from '../web-terminal/src/config.ts';
 import { findClaudeBinary } from '../web-terminal/src/runtime/local/host-files.ts';
 import { CLAUDE_COMMAND_LINE } from '../web-terminal/src/sandbox-command.ts';
@@ -23,26 +22,8 @@ const ROUNDS = 10;
 const PROMPT = /don.t ask on/;
 const ROUND_TIMEOUT_MS = 60_000;
 
-/** One session: POST, open its socket, wait for the prompt on it; then end it. Returns milliseconds. */
-async function promptTime(service: Service): Promise<number> {
-  const t0 = performance.now();
-  const res = await fetch(`${service.url}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-  const body = (await res.json()) as { id: string; wsUrl: string };
-  if (res.status !== 201) throw new Error(`create failed: ${JSON.stringify(body)}`);
-  const ws = new WebSocket(service.url.replace(/^http/, 'ws') + body.wsUrl);
-  const prompt = timeToOutput(ws, t0, (output) => PROMPT.test(plainText(output.toString('utf8'))), 'the prompt', ROUND_TIMEOUT_MS);
-  try {
-    return await prompt;
-  } finally {
-    ws.close();
-    await fetch(`${service.url}/api/sessions/${body.id}`, { method: 'DELETE' });
-  }
-}
-
-async function readyWarm(service: Service): Promise<number> {
-  const text = await service.metrics.registry.getSingleMetricAsString('webterminal_warm_sandboxes');
-  return Number(/state="ready"\} (\d+)/.exec(text)?.[1] ?? 0);
-}
+/** POST to the Claude Code prompt on the socket, in milliseconds. */
+const promptTime = (service: Service) => timeSessionStart(service, (output) => PROMPT.test(plainText(output.toString('utf8'))), 'the prompt', ROUND_TIMEOUT_MS);
 
 async function measure(warm: boolean, upstream: string): Promise<number[]> {
   const config = loadConfig({
