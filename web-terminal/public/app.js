@@ -2,7 +2,7 @@
 // on load; says in plain sentences (reasons.js) what happens. Each part lives in its own module; this one
 // wires them together.
 import { adoptEmbeddedToken, fetchJson } from './api.js';
-import { connectTerminal } from './connection.js';
+import { connectTerminal, keepEarlyInput } from './connection.js';
 import { mountCoursePicker } from './course-picker.js';
 import { mountHistory } from './history.js';
 import { CloseCode } from './protocol.js';
@@ -99,11 +99,18 @@ async function startSession(courseId, { resume: earlier } = {}) {
   picker.setBusy(true);
   banner.hide('ended');
   status.set('starting', 'Creating your session.');
+  // The terminal shows at once and keeps what the learner types while the session is being created.
+  detach();
+  showSessionView();
+  term.reset();
+  term.focus();
+  const typed = keepEarlyInput(term, () => onStatus('error', describeReason('input_overflow')));
   try {
     const body = earlier ? { resume: earlier } : courseId ? { courseId } : {};
     const session = await fetchJson('/api/sessions', { method: 'POST', body });
-    open(session, session.wsUrl);
+    open(session, session.wsUrl, typed.take());
   } catch (err) {
+    typed.take();
     // The API's message is the catalog's sentence for the limit; the page adds what the learner can do.
     const own = err.code === 'user_session_limit' ? ' Resume or end one of your sessions below.' : '';
     const later = (err.code === 'session_limit' || err.code === 'rate_limited') && err.retryAfter ? ` You can try again in about ${Math.ceil(err.retryAfter / 60)} min.` : '';
@@ -138,8 +145,15 @@ async function endSession(session) {
   else void refreshSessions();
 }
 
-/** Shows a session: the terminal, its course beside it, and its socket. */
-function open(session, wsUrl) {
+/** Stops showing the current session's output here (the session itself goes on). */
+function detach() {
+  state.connection?.close();
+  state.connection = null;
+  state.live = false;
+}
+
+/** Shows a session: the terminal, its course beside it, and its socket (sending `earlyInput` first). */
+function open(session, wsUrl, earlyInput = []) {
   state.connection?.close();
   state.current = session;
   state.live = true;
@@ -162,6 +176,7 @@ function open(session, wsUrl) {
       return url;
     },
     onStatus,
+    earlyInput,
     onEvent: (evt) => state.stagePanel?.handleEvent(evt),
     onWatchers: showWatchers,
     onEnded: ({ code, message }) => {

@@ -8,15 +8,49 @@ const LOW_WATER = 64 * 1024;
 /** Keystrokes typed while the socket is still opening are kept (this much) and sent once it opens. */
 const MAX_EARLY_INPUT = 16 * 1024;
 
-export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded, onWatchers, onSize }) {
+const encoder = new TextEncoder();
+
+/** Calls `listener` with the bytes of every key typed into `term`; returns what stops it. */
+function onKeys(term, listener) {
+  const data = term.onData((text) => listener(encoder.encode(text)));
+  const binary = term.onBinary((text) => listener(Uint8Array.from(text, (c) => c.charCodeAt(0))));
+  return { dispose: () => { data.dispose(); binary.dispose(); } };
+}
+
+/**
+ * Keeps the keys typed while a session is being created, before it has a socket (up to MAX_EARLY_INPUT;
+ * `onOverflow` once past it). `take()` stops keeping and hands them over, for `connectTerminal`'s `earlyInput`.
+ */
+export function keepEarlyInput(term, onOverflow) {
+  const kept = [];
+  let bytes = 0;
+  let overflowed = false;
+  const keys = onKeys(term, (chunk) => {
+    if (overflowed) return;
+    if (bytes + chunk.length > MAX_EARLY_INPUT) {
+      overflowed = true;
+      onOverflow?.();
+      return;
+    }
+    kept.push(chunk);
+    bytes += chunk.length;
+  });
+  return {
+    take() {
+      keys.dispose();
+      return kept.splice(0);
+    },
+  };
+}
+
+export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded, onWatchers, onSize, earlyInput = [] }) {
   let ws = null;
   let closedByUs = false;
   let attempts = 0;
   let pendingBytes = 0;
   let paused = false;
-  const encoder = new TextEncoder();
-  const early = [];
-  let earlyBytes = 0;
+  const early = [...earlyInput];
+  let earlyBytes = early.reduce((sum, chunk) => sum + chunk.length, 0);
 
   const send = (data) => {
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(data);
@@ -29,8 +63,7 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded, on
     earlyBytes += bytes.length;
   };
 
-  const onData = term.onData((data) => sendInput(encoder.encode(data)));
-  const onBinary = term.onBinary((data) => sendInput(Uint8Array.from(data, (c) => c.charCodeAt(0))));
+  const keys = onKeys(term, sendInput);
   const onResize = term.onResize(({ cols, rows }) => control({ type: ClientMessage.RESIZE, cols, rows }));
 
   async function open() {
@@ -116,8 +149,7 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded, on
   return {
     close() {
       closedByUs = true;
-      onData.dispose();
-      onBinary.dispose();
+      keys.dispose();
       onResize.dispose();
       if (ws) ws.close(1000, 'viewer closed');
     },

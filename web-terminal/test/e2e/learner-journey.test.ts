@@ -55,7 +55,6 @@ describe('the learner\'s page, end to end (local runtime, real CLI, fake model)'
   const endAll = async () => {
     for (const s of service.manager.listAll()) await service.manager.end(s.id, 'deleted');
   };
-  const screen = (page: Page) => page.locator('.xterm-rows').innerText();
   const checkLayout = async (page: Page, label: string) => {
     assert.equal(await horizontalOverflow(page), 0, `${label}: no horizontal overflow`);
     await page.screenshot({ path: join(artifactsDir, `journey-${label}.png`) });
@@ -79,10 +78,19 @@ describe('the learner\'s page, end to end (local runtime, real CLI, fake model)'
       assert.equal(service.manager.listAll().length, 0, 'nothing starts before the learner asks');
       await checkLayout(page, '1280-start');
 
+      // The learner types at once: the session's creation is held back (the real request, only delayed)
+      // until every key is typed, so the keys surely come before the session exists, let alone its prompt.
+      let letCreationAnswer!: () => void;
+      const typingDone = new Promise<void>((resolve) => (letCreationAnswer = resolve));
+      await page.route('**/api/sessions', async (route) => {
+        if (route.request().method() === 'POST') await typingDone;
+        await route.continue();
+      });
       await page.getByRole('button', { name: 'Start this course' }).click();
-      await page.locator('.xterm-helper-textarea').focus();
+      assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('xterm-helper-textarea')), true, 'the terminal has the focus at once');
       await page.keyboard.type(TYPED);
-      assert.doesNotMatch(await screen(page), /Claude Code/, 'typed before Claude Code showed its prompt');
+      assert.equal(service.manager.listAll().length, 0, 'typed before the session was created');
+      letCreationAnswer();
       // The keys reach Claude Code's input box once it is up, then the learner sends them.
       await page.locator('.xterm-rows', { hasText: TYPED }).waitFor({ timeout: 60_000 });
       await page.locator('#status-text', { hasText: STATES.running }).waitFor();
