@@ -1,21 +1,24 @@
-// scripts/run-tests.mjs cannot hang: a per-test limit, files that exit once their tests are done,
-// and a guard on the whole run. Proven on fixture files the suite itself never runs.
+// scripts/run-tests.mjs cannot hang and cannot lose a result: a limit per file, files that exit once their
+// tests are done, a guard on the whole run, and a file passes only once it reported its totals. Proven on
+// fixture files the suite itself never runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './render.ts';
 
 interface Run { status: number | null; output: string; ms: number }
 
 /** Runs the runner on one fixture; the fixture never runs in the normal suite ('fixtures' is skipped). */
-function runRunner(filter: string, env: Record<string, string>): Promise<Run> {
+function runRunner(filter: string, env: Record<string, string>, roots = 'test/deploy/fixtures/run-tests'): Promise<Run> {
   const started = Date.now();
   const outer = { ...process.env };
   delete outer.NODE_TEST_CONTEXT; // set by the runner running this file; the inner runner must not see it
   const child = spawn(process.execPath, [join(repoRoot, 'scripts/run-tests.mjs'), filter], {
     cwd: repoRoot,
-    env: { ...outer, TEST_ROOTS: 'test/deploy/fixtures/run-tests', ...env },
+    env: { ...outer, TEST_ROOTS: roots, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -28,10 +31,38 @@ function runRunner(filter: string, env: Record<string, string>): Promise<Run> {
   });
 }
 
-test('a test that never finishes fails at TEST_TIMEOUT_SECONDS', { timeout: 120_000 }, async () => {
+test('a file whose test never finishes fails at TEST_TIMEOUT_SECONDS, and the run goes on', { timeout: 120_000 }, async () => {
   const run = await runRunner('never-ends', { TEST_TIMEOUT_SECONDS: '2' });
-  assert.notEqual(run.status, 0, run.output);
-  assert.match(run.output, /timed out after 2000ms/, run.output);
+  assert.equal(run.status, 1, run.output);
+  assert.match(run.output, /FAILED test\/deploy\/fixtures\/run-tests\/never-ends\.test\.ts: timed out after 2 s/, run.output);
+  assert.ok(run.ms < 60_000, `stopped at its limit, not later (${run.ms} ms)`);
+});
+
+test('a file that ends before reporting all its results fails the run', { timeout: 120_000 }, async () => {
+  const run = await runRunner('exits-mid-run', { TEST_TIMEOUT_SECONDS: '30' });
+  assert.equal(run.status, 1, run.output);
+  assert.match(run.output, /FAILED test\/deploy\/fixtures\/run-tests\/exits-mid-run\.test\.ts: ended \(exit code 0\) without reporting its totals/, run.output);
+});
+
+test('every result of many short files is counted', { timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'run-tests-many-'));
+  try {
+    const files = 24;
+    const perFile = 40;
+    mkdirSync(join(dir, 'many'));
+    for (let f = 0; f < files; f++) {
+      const lines = ["import { test } from 'node:test';"];
+      for (let t = 0; t < perFile; t++) lines.push(`test('file ${f} test ${t}, with a name long enough to fill a frame', () => {});`);
+      writeFileSync(join(dir, 'many', `f${f}.test.ts`), lines.join('\n'));
+    }
+    const run = await runRunner('', {}, dir);
+    assert.equal(run.status, 0, run.output);
+    assert.match(run.output, new RegExp(`^# tests ${files * perFile}$`, 'm'), run.output.slice(-2000));
+    assert.match(run.output, new RegExp(`^# pass ${files * perFile}$`, 'm'));
+    assert.match(run.output, new RegExp(`^# files ${files}$`, 'm'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a file whose tests pass but leaves a server open still ends, and passes', { timeout: 120_000 }, async () => {
