@@ -115,12 +115,12 @@ describe('race-free stop, kubernetes runtime (fake kube-apiserver)', () => {
 
   const podsOf = (id: string) => fake.pods().filter((p) => p.metadata?.labels?.['claudecode.io/session-id'] === id);
 
-  it('create/delete pairs at random delays leave no pod behind', { timeout: 300_000 }, async () => {
+  it('200 create/delete pairs at random delays leave no pod behind', { timeout: 300_000 }, async () => {
     const leftAfterDelete: string[] = [];
-    const ids = await runPairs(service, delays(100, 11, 2000), 8, (id) => {
+    const ids = await runPairs(service, delays(200, 11, 2000), 8, (id) => {
       if (podsOf(id).length > 0) leftAfterDelete.push(id);
     });
-    assert.equal(ids.length, 100);
+    assert.equal(ids.length, 200);
     assert.deepEqual(leftAfterDelete, [], 'a pod outlived the DELETE that answered 204');
     // A start that lost the race to its DELETE removes the pod it made once its create settles (and
     // reconciliation removes what a failed delete left).
