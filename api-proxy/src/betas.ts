@@ -1,5 +1,5 @@
 // The one list of `anthropic-beta` values the proxy forwards: exactly what the pinned Claude Code CLI
-// (2.1.332) sends, captured through the proxy (test/cli-betas.test.ts runs the real CLI, in print mode
+// (2.1.332) sends, captured through the proxy (api-proxy/test/cli.test.ts runs the real CLI, in print mode
 // and in its full-screen mode, and fails if it sent anything not listed here). Betas that switch on
 // server-executed features (MCP connectors, web search/fetch, code execution, files, skills, agents)
 // are left out on purpose: they would let a sandbox with "no network" reach the internet through the

@@ -90,6 +90,18 @@ describe('jwt mode with an HS256 secret', () => {
     assert.equal((await admin('DELETE', `/api/sessions/${String(created.body.id)}`)).status, 204);
   });
 
+  it('never shows an administrator the user id: a token without a name claim lists an empty display name', async () => {
+    const admin = as(service, bearer(await mintToken('root', { roles: ['admin'] })));
+    const nameless = as(service, bearer(await mintToken('dave-subject-7f3a')));
+    const created = await nameless('POST', '/api/sessions', {});
+    assert.equal(created.status, 201);
+    const list = await admin('GET', '/api/admin/sessions');
+    const row = (list.body.sessions as Array<Record<string, unknown>>).find((s) => s.id === created.body.id);
+    assert.equal(row?.displayName, '');
+    assert.doesNotMatch(JSON.stringify(list.body), /dave-subject-7f3a/);
+    assert.equal((await admin('DELETE', `/api/sessions/${String(created.body.id)}`)).status, 204);
+  });
+
   it('opens the terminal with the ticket from wsUrl', async () => {
     const alice = as(service, bearer(await mintToken('alice')));
     const created = await alice('POST', '/api/sessions', {});

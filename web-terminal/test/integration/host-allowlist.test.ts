@@ -107,6 +107,23 @@ describe('host allowlist in jwt mode', () => {
   });
 });
 
+describe('host allowlist in trusted-header mode', () => {
+  let service: Service;
+  before(async () => {
+    // The test client is the trusted proxy (127.0.0.1): its identity headers count, its Host still must.
+    service = await startTestService({ AUTH_MODE: 'trusted-header', AUTH_TRUSTED_PROXIES: '127.0.0.0/8,::1/128' }, { runtime: recordingRuntime().runtime, logger: pino({ level: 'silent' }) });
+  });
+  after(() => service.close());
+
+  it('refuses identity headers from the trusted proxy presented for a rebound name', async () => {
+    const host = `rebind.attacker.example:${new URL(service.url).port}`;
+    const user = { 'x-auth-request-user': 'alice' };
+    assert.equal((await rawRequest(`${service.url}/api/sessions`, { method: 'POST', host, headers: user, body: '{}' })).status, 421);
+    assert.equal(service.manager.listAll().length, 0);
+    assert.equal((await api(service, 'POST', '/api/sessions', {}, user)).status, 201);
+  });
+});
+
 describe('origin check', () => {
   const hosts = createHostAllowlist({ allowedOrigins: ['https://learn.example.org'], allowedHosts: [] });
   const req = (host: string, origin: string) => ({ headers: { host, origin } }) as never;

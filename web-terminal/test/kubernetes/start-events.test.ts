@@ -122,6 +122,22 @@ describe('kubernetes starts as the page sees them', () => {
     });
   });
 
+  it('an exec that never opens (pod ready, upgrade never answered) ends the start as failed within the deadline and removes the pod', { timeout: 60_000 }, async () => {
+    await withService({ START_TIMEOUT_SECONDS: '5' }, async (fake, service) => {
+      for (let i = 0; i < 5; i += 1) fake.api.failNext('exec', { kind: 'hang' });
+      const began = Date.now();
+      const { id, term } = await createAndOpen(service);
+      const failed = await term.waitForControl(isStatus('failed'), 30_000);
+      const tookMs = Date.now() - began;
+      assert.equal(failed.reason, 'start_timeout');
+      assert.match(String(failed.message), /^The session took too long to start\./);
+      assert.ok(tookMs < 5_000 + 4_000, `ended within the deadline (took ${tookMs} ms)`);
+      assert.ok(fake.api.requests.some((r) => r.path.includes(`/pods/claudecode-session-${id}/exec`)), 'the start got as far as the exec');
+      assert.equal((await api(service, 'GET', `/api/sessions/${id}`)).body.reason, 'start_timeout');
+      await waitUntil(() => managedPods(fake).length === 0, 15_000, 'the pod removed');
+    });
+  });
+
   it('a gpu session gets nvidia.com/gpu through the API when allowed, /api/info offers it, and an adopted pod keeps it', { timeout: 90_000 }, async () => {
     const fake = await startFakeKubeApiserver();
     const env = { SANDBOX_PROFILES_ALLOWED: 'gpu' };

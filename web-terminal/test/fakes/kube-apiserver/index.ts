@@ -82,6 +82,7 @@ export async function startFakeKubeApiserver(opts: FakeKubeApiserverOptions = {}
     watches: new Set(),
     eventWatches: new Set(),
     hung: new Set(),
+    hungUpgrades: new Set(),
     requests: [],
     answerPings: true,
     imagePath: opts.imagePath ?? [],
@@ -148,6 +149,7 @@ export async function startFakeKubeApiserver(opts: FakeKubeApiserverOptions = {}
       kubelet.close();
       for (const client of wss.clients) client.terminate();
       for (const res of [...ctx.hung, ...ctx.watches, ...ctx.eventWatches]) res.socket?.destroy();
+      for (const socket of ctx.hungUpgrades) socket.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -13,7 +13,7 @@ import { matchesSelector, type PodStore, type StoredEvent } from './store.ts';
 import type { EventStore } from './events.ts';
 import type { LeaseStore } from './leases.ts';
 
-export type ApiVerb = 'create' | 'get' | 'list' | 'delete' | 'patch' | 'watch' | 'lease' | 'events';
+export type ApiVerb = 'create' | 'get' | 'list' | 'delete' | 'patch' | 'watch' | 'lease' | 'events' | 'exec';
 export type ApiFault =
   /** Answers with this status (e.g. a quota refusal: 403 Forbidden with the quota's message). */
   | { kind: 'status'; code: number; reason?: string; message?: string }
@@ -37,6 +37,8 @@ export interface ServerContext {
   /** Open event watches (kept apart: `openWatches()` counts pod watches). */
   eventWatches: Set<ServerResponse>;
   hung: Set<ServerResponse>;
+  /** Exec upgrades a `hang` fault keeps open without an answer. */
+  hungUpgrades: Set<Duplex>;
   requests: { method: string; path: string; authorization: string | undefined }[];
   /** The apiserver answers every ping; tests can make it go silent (a dead path). */
   answerPings: boolean;
@@ -254,6 +256,15 @@ export function handleUpgrade(ctx: ServerContext, wss: WebSocketServer, req: Inc
   if (!authorized(req, ctx.token)) return rejectUpgrade(socket, unauthorized());
   const match = url.pathname.match(POD_PATH);
   if (!match || match[3] !== 'exec' || !match[2]) return rejectUpgrade(socket, failure(404, 'NotFound', 'the server could not find the requested resource'));
+  // An exec fault: a hang accepts the connection and never answers the upgrade (a stuck kubelet or proxy).
+  const fault = takeFault(ctx, 'exec');
+  if (fault?.kind === 'hang') {
+    ctx.hungUpgrades.add(socket);
+    socket.on('close', () => ctx.hungUpgrades.delete(socket));
+    socket.on('error', () => socket.destroy()); // the client giving up resets the connection
+    return;
+  }
+  if (fault?.kind === 'status') return rejectUpgrade(socket, faultStatus(fault));
   const name = match[2];
   const pod = ctx.store.get(name);
   if (!pod) return rejectUpgrade(socket, notFound(name));
