@@ -67,6 +67,7 @@ export class Session {
 
   private _state: SessionState = 'starting';
   private _reason: string | null = null;
+  private _detail: string | undefined;
   private _exitCode: number | null = null;
   private _endedAt: Date | null = null;
   private terminal: Terminal | null = null;
@@ -142,7 +143,7 @@ export class Session {
       expiresAt: this.expiresAt.toISOString(),
       endedAt: this._endedAt?.toISOString() ?? null,
       reason: this._reason,
-      reasonMessage: this._reason ? describeReason(this._reason) : null,
+      reasonMessage: this._reason ? withDetail(describeReason(this._reason), this._detail) : null,
       exitCode: this._exitCode,
       attached: this.viewer !== null,
     };
@@ -191,6 +192,7 @@ export class Session {
     if (isFinal(this._state)) return false;
     this._state = state;
     this._reason = reason;
+    this._detail = detail;
     this._exitCode = exitCode;
     this._endedAt = new Date(this.now());
     this.terminal?.detach();
