@@ -1,5 +1,6 @@
-// Prometheus metrics. Labels are fixed route names, statuses, reasons, session ids and user hashes:
-// never a key or a credential. Names carry an `api_proxy_` prefix so an embedding service can share
+// Prometheus metrics. Labels are fixed route names, statuses, reasons and token kinds: never a key, a
+// credential, a session or a user (whoever can read the metrics learns nothing about who is working).
+// Per-user spending is enforced by the token budgets (limits.ts), not read from here. Names carry an `api_proxy_` prefix so an embedding service can share
 // its registry.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { totalTokens, USAGE_KINDS, type Usage } from './usage.ts';
@@ -7,7 +8,7 @@ import { totalTokens, USAGE_KINDS, type Usage } from './usage.ts';
 export class ProxyMetrics {
   readonly requests: Counter<'route' | 'status'>;
   readonly upstreamLatency: Histogram<'route'>;
-  readonly tokens: Counter<'session' | 'user_hash' | 'kind'>;
+  readonly tokens: Counter<'kind'>;
   readonly rejections: Counter<'reason'>;
   readonly inFlight: Gauge;
 
@@ -28,8 +29,8 @@ export class ProxyMetrics {
     });
     this.tokens = new Counter({
       name: 'api_proxy_tokens_total',
-      help: 'Tokens reported by upstream responses, by session, user hash and kind.',
-      labelNames: ['session', 'user_hash', 'kind'],
+      help: 'Tokens reported by upstream responses, by kind.',
+      labelNames: ['kind'],
       registers,
     });
     this.rejections = new Counter({
@@ -68,15 +69,10 @@ export class ProxyMetrics {
     child.observe(seconds);
   }
 
-  recordUsage(session: string, userHash: string, usage: Usage): void {
+  recordUsage(usage: Usage): void {
     if (totalTokens(usage) === 0) return;
     for (const kind of USAGE_KINDS) {
-      if (usage[kind] > 0) this.tokens.inc({ session, user_hash: userHash, kind }, usage[kind]);
+      if (usage[kind] > 0) this.tokens.inc({ kind }, usage[kind]);
     }
-  }
-
-  /** Drops per-session series once a session is long gone, so labels do not grow without bound. */
-  forgetSession(session: string, userHash: string): void {
-    for (const kind of USAGE_KINDS) this.tokens.remove({ session, user_hash: userHash, kind });
   }
 }

@@ -67,7 +67,7 @@ export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
   let closed = false;
 
   const sweeper = setInterval(() => {
-    for (const gone of limits.sweep(SESSION_GRACE_MS)) metrics.forgetSession(gone.sessionId, gone.userHash);
+    limits.sweep(SESSION_GRACE_MS);
     const now = Date.now();
     for (const [token, caller] of verified) if (caller.expiresAtMs <= now) verified.delete(token);
   }, SWEEP_INTERVAL_MS);
@@ -174,7 +174,7 @@ export function createProxy(config: ProxyConfig, deps: ProxyDeps = {}): Proxy {
       },
       onUsage: (usage) => {
         limits.recordUsage(caller, totalTokens(usage));
-        metrics.recordUsage(caller.sessionId, caller.userHash, usage);
+        metrics.recordUsage(usage);
         logger.debug({ session: caller.sessionId, usage }, 'usage');
       },
       onFailure: (kind) => {

@@ -37,12 +37,24 @@ describe('live sessions only', () => {
   });
 
   test('accounting keys on the live session\'s owner, not on the credential\'s claim', async () => {
-    live.set('s-warm', { userHash: 'claimed-by-b' });
-    const cred = rig.credential({ sessionId: 's-warm', userHash: 'made-for-nobody' });
-    assert.equal((await request(rig.url, { headers: apiHeaders(cred), body: messagesBody() })).status, 200);
-    const metrics = await rig.registry.metrics();
-    assert.match(metrics, /api_proxy_tokens_total\{session="s-warm",user_hash="claimed-by-b",kind="input_tokens"\}/);
-    assert.doesNotMatch(metrics, /made-for-nobody/);
+    // A budget of one token: the first answer spends it, so who was charged shows in who is refused next.
+    const tight = await startRig({ TOKEN_BUDGET_PER_USER: '1' }, { liveSessions: { lookup: (id) => live.get(id) } });
+    const send = (sessionId: string, userHash: string) =>
+      request(tight.url, { headers: apiHeaders(tight.credential({ sessionId, userHash })), body: messagesBody() });
+    try {
+      live.set('s-warm', { userHash: 'claimed-by-b' });
+      live.set('s-b2', { userHash: 'claimed-by-b' });
+      live.set('s-other', { userHash: 'someone-else' });
+      assert.equal((await send('s-warm', 'made-for-nobody')).status, 200);
+      const refused = await send('s-b2', 'claimed-by-b');
+      assert.equal(refused.status, 429, 'the owner\'s budget was charged');
+      assert.equal(refused.headers['x-proxy-rejection'], 'user_budget');
+      assert.equal((await send('s-other', 'made-for-nobody')).status, 200, 'the name in the credential was not charged');
+      const metrics = await tight.registry.metrics();
+      assert.doesNotMatch(metrics, /claimed-by-b|made-for-nobody|s-warm/, 'metrics name no user and no session');
+    } finally {
+      await tight.close();
+    }
   });
 
   test('upstream outcomes are reported per session, and success clears them', async () => {

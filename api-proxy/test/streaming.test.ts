@@ -7,6 +7,7 @@ import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { RecordedRequest } from '../../web-terminal/test/fakes/fake-anthropic.ts';
 import { apiHeaders, messagesBody, request, startRig, waitFor, type Rig } from './helpers.ts';
+import { USAGE_KINDS } from '../src/usage.ts';
 
 /** Opens a streaming request and resolves with the response once the first body bytes arrive. */
 function openStream(rig: Rig, credential: string, body: string) {
@@ -48,8 +49,9 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Pr
   }
 }
 
-const tokens = (rig: Rig, session: string, kind: string) =>
-  metricValue(rig, new RegExp(`api_proxy_tokens_total\\{session="${session}",user_hash="[^"]+",kind="${kind}"\\} (\\d+)`));
+/** Tokens of one kind counted so far (the metric has no per-session label: tests compare before and after). */
+const tokens = (rig: Rig, kind: string) => metricValue(rig, new RegExp(`^api_proxy_tokens_total\\{kind="${kind}"\\} (\\d+)$`, 'm'));
+const tokensByKind = async (rig: Rig) => Object.fromEntries(await Promise.all(USAGE_KINDS.map(async (kind) => [kind, await tokens(rig, kind)] as const)));
 
 describe('streaming', () => {
   let rig: Rig;
@@ -81,13 +83,14 @@ describe('streaming', () => {
     rig.fake.sseDelayMs = 2000;
     try {
       const closed = new Promise<RecordedRequest>((resolve) => rig.fake.events.once('closed', resolve));
+      const before = await tokens(rig, 'input_tokens');
       const stream = await openStream(rig, rig.credential({ sessionId: 'abort-1' }), messagesBody({ stream: true }));
       assert.match(stream.first, /message_start/);
       stream.req.destroy();
       const upstream = await closed;
       assert.equal(upstream.aborted, true);
       const input = upstream.reply!.usage!.input_tokens;
-      await eventually(async () => (await tokens(rig, 'abort-1', 'input_tokens')) === input);
+      await eventually(async () => (await tokens(rig, 'input_tokens')) === before + input);
       await eventually(async () => (await metricValue(rig, /api_proxy_upstream_in_flight (\d+)/)) === 0);
     } finally {
       rig.fake.sseDelayMs = 0;
@@ -99,24 +102,27 @@ describe('streaming', () => {
     const reported = { input_tokens: 1234, output_tokens: 56, cache_creation_input_tokens: 78, cache_read_input_tokens: 90 };
     rig.fake.script = () => ({ kind: 'message', content: [{ type: 'text', text: 'counted' }], usage: reported });
     try {
+      const beforeSse = await tokensByKind(rig);
       const sse = await request(rig.url, { headers: apiHeaders(rig.credential({ sessionId: 'usage-sse' })), body: messagesBody({ stream: true }) });
       assert.match(sse.text, /message_stop/);
+      const beforeJson = await tokensByKind(rig);
+      for (const [kind, value] of Object.entries(reported)) assert.equal(beforeJson[kind]! - beforeSse[kind]!, value, `SSE ${kind}`);
       const json = await request(rig.url, { headers: apiHeaders(rig.credential({ sessionId: 'usage-json' })), body: messagesBody() });
       assert.deepEqual(json.json().usage, reported);
-      for (const session of ['usage-sse', 'usage-json']) {
-        for (const [kind, value] of Object.entries(reported)) assert.equal(await tokens(rig, session, kind), value, `${session} ${kind}`);
-      }
+      const afterJson = await tokensByKind(rig);
+      for (const [kind, value] of Object.entries(reported)) assert.equal(afterJson[kind]! - beforeJson[kind]!, value, `JSON ${kind}`);
     } finally {
       rig.fake.script = undefined;
     }
     // The fake's own deterministic numbers, through a tool step (message_delta carries the final output count).
     rig.fake.reset();
+    const beforeTool = await tokensByKind(rig);
     const body = messagesBody({ stream: true, tools: [{ name: 'Read', input_schema: { type: 'object' } }] }, 'go [[tool:Read {"file_path":"/w/a.txt"}]]');
     const r = await request(rig.url, { headers: apiHeaders(rig.credential({ sessionId: 'usage-tool' })), body });
     assert.match(r.text, /input_json_delta/);
     const usage = rig.fake.requests[0]!.reply!.usage!;
-    assert.equal(await tokens(rig, 'usage-tool', 'input_tokens'), usage.input_tokens);
-    assert.equal(await tokens(rig, 'usage-tool', 'output_tokens'), usage.output_tokens);
+    assert.equal((await tokens(rig, 'input_tokens')) - beforeTool.input_tokens!, usage.input_tokens);
+    assert.equal((await tokens(rig, 'output_tokens')) - beforeTool.output_tokens!, usage.output_tokens);
   });
 
   test('an upstream that never answers gives 504 and the upstream request is closed', async () => {
