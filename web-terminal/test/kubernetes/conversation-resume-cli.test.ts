@@ -13,19 +13,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
 import { freePort, startMain } from '../../../api-proxy/test/main-process.ts';
-import { loadConfig } from '../../src/config.ts';
 import { findClaudeBinary } from '../../src/runtime/local/host-files.ts';
-import { createKubernetesRuntime } from '../../src/runtime/kubernetes/runtime.ts';
 import { BRACKETED_PASTE_ON } from '../../src/sandbox-command.ts';
 import type { Service } from '../../src/server.ts';
 import { as, bearer, jwtEnv, mintToken } from '../auth/helpers.ts';
 import { startFakeAnthropic, type FakeAnthropic, type RecordedRequest } from '../fakes/fake-anthropic.ts';
 import { startFakeKubeApiserver, type FakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
-import { startTestService } from '../helpers/service.ts';
 import { openTerminal, wsUrl, type TerminalClient } from '../helpers/terminal-client.ts';
 import { waitForQuiet, waitForText } from '../sandbox/helpers.ts';
+import { startServiceOnFake } from './helpers.ts';
 
 const SECRET = 'kubernetes-cli-resume-test-shared-secret-0123456789';
 const REAL_KEY = 'sk-ant-api03-kube-resume-real-key-00000000000000';
@@ -84,9 +81,7 @@ describe('conversations that outlive the pod (kubernetes runtime, real CLI, real
       START_TIMEOUT_SECONDS: '30', SESSION_COMMAND: '', TRANSCRIPT_SAVE_INTERVAL_SECONDS: '1', MAX_SESSIONS: '4',
       SANDBOX_PROXY_URL: proxyUrl, API_PROXY_CONTROL_URL: `http://127.0.0.1:${controlPort}`,
     });
-    const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DB_PATH: ':memory:', LOG_LEVEL: 'silent', ...env });
-    const runtime = createKubernetesRuntime({ config, logger: pino({ level: 'silent' }), kubeConfig: kube.kubeConfig(), stopWaitMs: 10_000 });
-    service = await startTestService(env, { runtime });
+    service = await startServiceOnFake(kube, env);
     alice = as(service, bearer(await mintToken('alice')));
     bob = as(service, bearer(await mintToken('bob')));
   });

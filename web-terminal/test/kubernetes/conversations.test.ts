@@ -6,14 +6,12 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { pino } from 'pino';
-import { loadConfig } from '../../src/config.ts';
-import { createKubernetesRuntime } from '../../src/runtime/kubernetes/runtime.ts';
 import type { Service } from '../../src/server.ts';
 import { startFakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
 import type { FakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
-import { api, startTestService } from '../helpers/service.ts';
+import { api } from '../helpers/service.ts';
 import { openTerminal, wsUrl } from '../helpers/terminal-client.ts';
+import { startServiceOnFake } from './helpers.ts';
 
 const SECRET = 'kubernetes-conversation-test-shared-secret-0123456789';
 const ENTRYPOINT = fileURLToPath(new URL('../../../docker/claudecode-sandbox/entrypoint.sh', import.meta.url));
@@ -38,9 +36,7 @@ async function startOnFake(fake: FakeKubeApiserver): Promise<Service> {
     RUNTIME: 'kubernetes', PROXY_SHARED_SECRET: SECRET, SANDBOX_ENTRYPOINT: ENTRYPOINT, K8S_API_TIMEOUT_SECONDS: '3',
     START_TIMEOUT_SECONDS: '20', SESSION_COMMAND: PROGRAM, TRANSCRIPT_SAVE_INTERVAL_SECONDS: '1',
   };
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DB_PATH: ':memory:', LOG_LEVEL: 'silent', ...env });
-  const runtime = createKubernetesRuntime({ config, logger: pino({ level: 'silent' }), kubeConfig: fake.kubeConfig(), stopWaitMs: 10_000 });
-  return startTestService(env, { runtime });
+  return startServiceOnFake(fake, env);
 }
 
 async function markdownOf(service: Service, id: string): Promise<{ status: number; text: string }> {

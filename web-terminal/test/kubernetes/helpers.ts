@@ -4,9 +4,31 @@ import pino from 'pino';
 import type { SandboxSpec, StartProgress, Terminal, TerminalExit } from '../../src/runtime/types.ts';
 import { loadKubernetesConfig } from '../../src/runtime/kubernetes/config.ts';
 import { createKubernetesRuntime, type KubernetesRuntime, type KubernetesRuntimeOptions } from '../../src/runtime/kubernetes/runtime.ts';
+import { freePort, startMain } from '../../../api-proxy/test/main-process.ts';
+import { loadConfig } from '../../src/config.ts';
+import type { Service } from '../../src/server.ts';
 import { startFakeKubeApiserver, type FakeKubeApiserver, type FakeKubeApiserverOptions } from '../fakes/kube-apiserver/index.ts';
+import { startTestService } from '../helpers/service.ts';
 
 export const silentLogger = pino({ level: 'silent' });
+
+/** The real standalone api-proxy (its main, as a process) in front of `upstreamUrl`, as in a cluster. */
+export async function startProxyProcess(
+  upstreamUrl: string, secret: string, realKey: string, env: Record<string, string> = {},
+): Promise<{ url: string; controlUrl: string; stop(): void }> {
+  const [port, controlPort] = [await freePort(), await freePort()];
+  const { child } = await startMain({
+    PORT: String(port), METRICS_PORT: String(controlPort), UPSTREAM_URL: upstreamUrl, ANTHROPIC_API_KEY: realKey, PROXY_SHARED_SECRET: secret, ...env,
+  });
+  return { url: `http://127.0.0.1:${port}`, controlUrl: `http://127.0.0.1:${controlPort}`, stop: () => child.kill('SIGKILL') };
+}
+
+/** The real service with the Kubernetes runtime on the fake kube-apiserver (real client-node over HTTP). */
+export function startServiceOnFake(fake: FakeKubeApiserver, env: Record<string, string>): Promise<Service> {
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DB_PATH: ':memory:', LOG_LEVEL: 'silent', ...env });
+  const runtime = createKubernetesRuntime({ config, logger: silentLogger, kubeConfig: fake.kubeConfig(), stopWaitMs: 10_000 });
+  return startTestService(env, { runtime });
+}
 
 let counter = 0;
 export function makeSpec(overrides: Partial<SandboxSpec> = {}): SandboxSpec {

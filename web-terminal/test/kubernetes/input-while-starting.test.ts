@@ -2,14 +2,12 @@
 // pod gets them once it runs. The real service and @kubernetes/client-node against the fake kube-apiserver.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
-import { loadConfig } from '../../src/config.ts';
-import { createKubernetesRuntime } from '../../src/runtime/kubernetes/runtime.ts';
 import type { Service } from '../../src/server.ts';
 import { startFakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
 import type { FakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
-import { api, startTestService } from '../helpers/service.ts';
+import { api } from '../helpers/service.ts';
 import { openTerminal, wsUrl } from '../helpers/terminal-client.ts';
+import { startServiceOnFake } from './helpers.ts';
 
 describe('input while a pod starts (kubernetes runtime)', { timeout: 60_000 }, () => {
   let fake: FakeKubeApiserver;
@@ -20,9 +18,7 @@ describe('input while a pod starts (kubernetes runtime)', { timeout: 60_000 }, (
       RUNTIME: 'kubernetes', PROXY_SHARED_SECRET: 'input-while-starting-test-shared-secret-0123456789', SANDBOX_ENTRYPOINT: '',
       K8S_API_TIMEOUT_SECONDS: '3', START_TIMEOUT_SECONDS: '20', SESSION_COMMAND: 'echo pod-ready; exec bash --norc --noprofile -i',
     };
-    const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DB_PATH: ':memory:', LOG_LEVEL: 'silent', ...env });
-    const runtime = createKubernetesRuntime({ config, logger: pino({ level: 'silent' }), kubeConfig: fake.kubeConfig(), stopWaitMs: 10_000 });
-    service = await startTestService(env, { runtime });
+    service = await startServiceOnFake(fake, env);
   });
   after(async () => {
     await service?.close();

@@ -4,49 +4,39 @@
 // the upstream did to the session reaches the session's page through the push replies; the pod is
 // told the one output-token ceiling; GET /api/info reports the api-proxy's key.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
-import { freePort, startMain } from '../../../api-proxy/test/main-process.ts';
 import { apiHeaders, messagesBody, request } from '../../../api-proxy/test/helpers.ts';
-import { loadConfig } from '../../src/config.ts';
-import { createKubernetesRuntime } from '../../src/runtime/kubernetes/runtime.ts';
 import type { Service } from '../../src/server.ts';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.ts';
 import { startFakeKubeApiserver, type FakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
-import { api, startTestService } from '../helpers/service.ts';
+import { api } from '../helpers/service.ts';
 import { openTerminal, wsUrl } from '../helpers/terminal-client.ts';
+import { startProxyProcess, startServiceOnFake } from './helpers.ts';
 
 const SECRET = 'kubernetes-liveness-test-shared-secret-0123456789';
 
 describe('kubernetes mode: the api-proxy serves only sessions the web-terminal says are live', () => {
   let upstream: FakeAnthropic;
   let kube: FakeKubeApiserver;
-  let proxy: ChildProcess;
+  let proxy: Awaited<ReturnType<typeof startProxyProcess>>;
   let proxyUrl: string;
   let service: Service;
 
   before(async () => {
     upstream = await startFakeAnthropic();
     kube = await startFakeKubeApiserver();
-    const [port, controlPort] = [await freePort(), await freePort()];
-    ({ child: proxy } = await startMain({
-      PORT: String(port), METRICS_PORT: String(controlPort), UPSTREAM_URL: upstream.url,
-      ANTHROPIC_API_KEY: 'sk-ant-real-key-kubernetes-liveness', PROXY_SHARED_SECRET: SECRET,
-    }));
-    proxyUrl = `http://127.0.0.1:${port}`;
+    proxy = await startProxyProcess(upstream.url, SECRET, 'sk-ant-real-key-kubernetes-liveness');
+    proxyUrl = proxy.url;
     const env = {
       RUNTIME: 'kubernetes', PROXY_SHARED_SECRET: SECRET, SANDBOX_ENTRYPOINT: '', K8S_API_TIMEOUT_SECONDS: '3',
       START_TIMEOUT_SECONDS: '20', SESSION_COMMAND: 'echo pod-ready; exec cat', MAX_TOKENS_CEILING: '30000',
-      API_PROXY_CONTROL_URL: `http://127.0.0.1:${controlPort}`,
+      API_PROXY_CONTROL_URL: proxy.controlUrl,
     };
-    const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DB_PATH: ':memory:', LOG_LEVEL: 'silent', ...env });
-    const runtime = createKubernetesRuntime({ config, logger: pino({ level: 'silent' }), kubeConfig: kube.kubeConfig(), stopWaitMs: 10_000 });
-    service = await startTestService(env, { runtime });
+    service = await startServiceOnFake(kube, env);
   });
   after(async () => {
     await service?.close();
-    proxy?.kill('SIGKILL');
+    proxy?.stop();
     await kube?.close();
     await upstream?.close();
   });

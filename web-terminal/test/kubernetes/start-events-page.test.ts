@@ -6,15 +6,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { pino } from 'pino';
 import { REASONS, STATES } from '../../public/reasons.js';
-import { loadConfig } from '../../src/config.ts';
-import { createKubernetesRuntime } from '../../src/runtime/kubernetes/runtime.ts';
 import type { Service } from '../../src/server.ts';
 import { startFakeKubeApiserver, type FakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { waitUntil } from '../helpers/processes.ts';
-import { api, startTestService } from '../helpers/service.ts';
+import { api } from '../helpers/service.ts';
+import { startServiceOnFake } from './helpers.ts';
 
 const SECRET = 'kubernetes-start-events-page-shared-secret-01234';
 
@@ -31,9 +29,7 @@ async function withPage(body: (fake: FakeKubeApiserver, service: Service, browse
       START_TIMEOUT_SECONDS: '60', K8S_LEASE_DURATION_SECONDS: '60', K8S_LEASE_RENEW_SECONDS: '2',
       SESSION_COMMAND: 'echo pod-ready; exec bash --norc --noprofile -i',
     };
-    const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DB_PATH: ':memory:', LOG_LEVEL: 'silent', ...env });
-    const runtime = createKubernetesRuntime({ config, logger: pino({ level: 'silent' }), kubeConfig: fake.kubeConfig(), stopWaitMs: 10_000 });
-    service = await startTestService(env, { runtime });
+    service = await startServiceOnFake(fake, env);
     browser = await launchBrowser();
     await body(fake, service, browser.browser);
   } finally {

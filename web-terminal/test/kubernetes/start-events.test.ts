@@ -4,14 +4,12 @@
 // work end to end and keep their profile across an adoption.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pino } from 'pino';
-import { loadConfig } from '../../src/config.ts';
-import { createKubernetesRuntime } from '../../src/runtime/kubernetes/runtime.ts';
 import type { Service } from '../../src/server.ts';
 import { startFakeKubeApiserver, type FakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
 import { waitUntil } from '../helpers/processes.ts';
-import { api, startTestService } from '../helpers/service.ts';
+import { api } from '../helpers/service.ts';
 import { openTerminal, wsUrl, type TerminalClient } from '../helpers/terminal-client.ts';
+import { startServiceOnFake } from './helpers.ts';
 
 const SECRET = 'kubernetes-start-events-test-shared-secret-0123';
 
@@ -21,9 +19,7 @@ async function startOnFake(fake: FakeKubeApiserver, env: Record<string, string> 
     START_TIMEOUT_SECONDS: '20', K8S_LEASE_DURATION_SECONDS: '60', K8S_LEASE_RENEW_SECONDS: '2', MAX_SESSIONS: '4', MAX_SESSIONS_PER_USER: '4', SESSION_CREATES_PER_MINUTE: '1000',
     SESSION_COMMAND: 'echo pod-ready; exec bash --norc --noprofile -i', ...env,
   };
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DB_PATH: ':memory:', LOG_LEVEL: 'silent', ...fullEnv });
-  const runtime = createKubernetesRuntime({ config, logger: pino({ level: 'silent' }), kubeConfig: fake.kubeConfig(), stopWaitMs: 10_000 });
-  return startTestService(fullEnv, { runtime });
+  return startServiceOnFake(fake, fullEnv);
 }
 
 const managedPods = (fake: FakeKubeApiserver) => fake.pods().filter((p) => p.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'claudecode-web-terminal');

@@ -3,15 +3,12 @@
 // @kubernetes/client-node over HTTP). The local runtime's twin is test/integration/stop-race.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
-import { loadConfig } from '../../src/config.ts';
-import { createKubernetesRuntime } from '../../src/runtime/kubernetes/runtime.ts';
 import type { Service } from '../../src/server.ts';
 import { startFakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
 import type { FakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
 import { waitUntil } from '../helpers/processes.ts';
-import { startTestService } from '../helpers/service.ts';
 import { delays, runPairs, STOP_RACE_LIMITS as limits } from '../helpers/stop-race.ts';
+import { startServiceOnFake } from './helpers.ts';
 
 describe('race-free stop, kubernetes runtime (fake kube-apiserver)', () => {
   let fake: FakeKubeApiserver;
@@ -25,9 +22,7 @@ describe('race-free stop, kubernetes runtime (fake kube-apiserver)', () => {
       // guarantee tested is that no pod outlives its session by more than a reconcile period.
       K8S_RECONCILE_SECONDS: '3',
     };
-    const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DB_PATH: ':memory:', LOG_LEVEL: 'silent', ...env });
-    const runtime = createKubernetesRuntime({ config, logger: pino({ level: 'silent' }), kubeConfig: fake.kubeConfig(), stopWaitMs: 10_000 });
-    service = await startTestService(env, { runtime });
+    service = await startServiceOnFake(fake, env);
   });
   after(async () => {
     await service?.close();

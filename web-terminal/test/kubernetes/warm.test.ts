@@ -6,16 +6,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
-import { pino } from 'pino';
-import { loadConfig } from '../../src/config.ts';
-import { createKubernetesRuntime, type KubernetesRuntime } from '../../src/runtime/kubernetes/runtime.ts';
+import { type KubernetesRuntime } from '../../src/runtime/kubernetes/runtime.ts';
 import type { Service } from '../../src/server.ts';
 import { startFakeKubeApiserver, type FakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
 import { podProcessIds } from '../fakes/kube-apiserver/processes.ts';
-import { startTestService } from '../helpers/service.ts';
 import { openTerminal, wsUrl, type TerminalClient } from '../helpers/terminal-client.ts';
 import { as, bearer, jwtEnv, mintToken } from '../auth/helpers.ts';
-import { eventually } from './helpers.ts';
+import { eventually, startServiceOnFake } from './helpers.ts';
 
 const waitUntil = (check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) => eventually(check, what, timeoutMs);
 const SECRET = 'kubernetes-warm-test-shared-secret-0123456789';
@@ -34,9 +31,7 @@ async function startOnFake(fake: FakeKubeApiserver, env: Record<string, string> 
     WARM_SANDBOXES: '2', WARM_POOLS: '-',
     SESSION_COMMAND: 'echo pod-ready; exec bash --norc --noprofile -i', ...env,
   });
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DB_PATH: ':memory:', LOG_LEVEL: 'silent', ...fullEnv });
-  const runtime = createKubernetesRuntime({ config, logger: pino({ level: 'silent' }), kubeConfig: fake.kubeConfig(), stopWaitMs: 10_000 });
-  return startTestService(fullEnv, { runtime });
+  return startServiceOnFake(fake, fullEnv);
 }
 
 const managedPods = (fake: FakeKubeApiserver) => fake.pods().filter((p) => p.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'claudecode-web-terminal' && !p.metadata?.deletionTimestamp);
