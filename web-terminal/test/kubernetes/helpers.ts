@@ -23,6 +23,17 @@ export async function startProxyProcess(
   return { url: `http://127.0.0.1:${port}`, controlUrl: `http://127.0.0.1:${controlPort}`, stop: () => child.kill('SIGKILL') };
 }
 
+/** Calls until the api-proxy refuses (401); the refusal, or undefined when it still served after `withinMs`. */
+export async function refusalWithin<T extends { status: number }>(call: () => Promise<T>, withinMs: number): Promise<T | undefined> {
+  const since = Date.now();
+  while (Date.now() - since < withinMs) {
+    const answer = await call();
+    if (answer.status === 401) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return undefined;
+}
+
 /** The real service with the Kubernetes runtime on the fake kube-apiserver (real client-node over HTTP). */
 export function startServiceOnFake(fake: FakeKubeApiserver, env: Record<string, string>): Promise<Service> {
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DB_PATH: ':memory:', LOG_LEVEL: 'silent', ...env });

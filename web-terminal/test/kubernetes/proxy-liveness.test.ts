@@ -11,7 +11,7 @@ import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.
 import { startFakeKubeApiserver, type FakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
 import { api } from '../helpers/service.ts';
 import { openTerminal, wsUrl } from '../helpers/terminal-client.ts';
-import { startProxyProcess, startServiceOnFake } from './helpers.ts';
+import { refusalWithin, startProxyProcess, startServiceOnFake } from './helpers.ts';
 
 const SECRET = 'kubernetes-liveness-test-shared-secret-0123456789';
 
@@ -68,16 +68,7 @@ describe('kubernetes mode: the api-proxy serves only sessions the web-terminal s
       assert.deepEqual((await api(service, 'GET', '/api/info')).body, { apiKeyConfigured: true, runtime: 'kubernetes', profiles: ['default'], scrollbackLines: 1000 });
 
       assert.equal((await api(service, 'DELETE', `/api/sessions/${id}`)).status, 204);
-      const deletedAt = Date.now();
-      let refused: Awaited<ReturnType<typeof call>> | undefined;
-      while (Date.now() - deletedAt < 2000) {
-        const r = await call();
-        if (r.status === 401) {
-          refused = r;
-          break;
-        }
-        await new Promise((res) => setTimeout(res, 50));
-      }
+      const refused = await refusalWithin(call, 2000);
       assert.ok(refused, 'still served two seconds after DELETE');
       assert.equal(refused.headers['x-proxy-rejection'], 'session_ended');
     } finally {

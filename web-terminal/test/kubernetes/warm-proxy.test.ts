@@ -12,7 +12,7 @@ import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.
 import { startFakeKubeApiserver, type FakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
 import { as, bearer, jwtEnv, mintToken } from '../auth/helpers.ts';
 import { openTerminal, wsUrl } from '../helpers/terminal-client.ts';
-import { eventually, startProxyProcess, startServiceOnFake } from './helpers.ts';
+import { eventually, refusalWithin, startProxyProcess, startServiceOnFake } from './helpers.ts';
 
 const SECRET = 'kubernetes-warm-proxy-test-shared-secret-0123456789';
 
@@ -96,16 +96,7 @@ describe('kubernetes warm sandboxes: the api-proxy serves a warm pod only for th
       assert.equal((await bob('DELETE', `/api/sessions/${String(bobs.body.id)}`)).status, 204);
 
       assert.equal((await alice('DELETE', `/api/sessions/${id}`)).status, 204);
-      const deletedAt = Date.now();
-      let refused: Awaited<ReturnType<typeof call>> | undefined;
-      while (Date.now() - deletedAt < 2000) {
-        const r = await call(credential);
-        if (r.status === 401) {
-          refused = r;
-          break;
-        }
-        await new Promise((res) => setTimeout(res, 50));
-      }
+      const refused = await refusalWithin(() => call(credential), 2000);
       assert.ok(refused, 'still served two seconds after DELETE');
       assert.equal(refused.headers['x-proxy-rejection'], 'session_ended');
     } finally {
