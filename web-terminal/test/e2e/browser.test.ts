@@ -1,4 +1,5 @@
-// The page as a person uses it: start a terminal, type, see output, resize, end the session.
+// The page as a person uses it: start a terminal, type, see output, resize, end the session; the terminal's
+// bundled fonts all load, from this server.
 // (Limits, taken-over tabs and upstream reports: page-situations.test.ts; the course journey: learner-journey.test.ts.)
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -26,11 +27,24 @@ describe('browser end to end (local runtime)', () => {
     const page = await browser.browser.newPage({ viewport: { width: 1100, height: 700 } });
     // Console errors include Content-Security-Policy violations: the page must need nothing it forbids.
     const pageErrors = collectPageErrors(page);
+    const fontResponses: string[] = [];
+    page.on('response', (r) => {
+      if (r.request().resourceType() === 'font') fontResponses.push(`${r.status()} ${r.url().replace(service.url, '')}`);
+    });
     const response = await page.goto(service.url);
     assert.match(response?.headers()['content-security-policy'] ?? '', /script-src 'self'/);
     await page.getByRole('button', { name: /^Just a terminal/ }).click();
     await page.getByRole('button', { name: 'Start a terminal' }).click();
     await page.locator('#status-text', { hasText: STATES.running }).waitFor({ timeout: 15_000 });
+
+    // The terminal's bundled faces, every one of them loaded from this server (no CDN, none missing).
+    const faces = await page.evaluate(async () => {
+      await document.fonts.ready;
+      return [...document.fonts].map((f) => `${f.family.replaceAll('"', '')} ${f.weight} ${f.status}`).sort();
+    });
+    assert.deepEqual(faces, ['DejaVu Mono 400 loaded', 'DejaVu Mono 700 loaded', 'Terminal Symbols 2 400 loaded', 'Terminal Symbols 400 loaded']);
+    assert.equal(fontResponses.length, 4, fontResponses.join(', '));
+    for (const font of fontResponses) assert.match(font, /^200 \/vendor\/fonts\/[a-z0-9-]+\/[a-z0-9-]+\.woff2$/);
 
     const screen = () => page.locator('.xterm-rows').innerText();
     await page.locator('.xterm-helper-textarea').focus();
