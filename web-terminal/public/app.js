@@ -304,8 +304,12 @@ async function boot() {
   const running = state.sessions.filter((s) => s.state === 'running' || s.state === 'starting');
   const remembered = localStorage.getItem(SESSION_KEY);
   const pick = running.find((s) => s.id === remembered) ?? running.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))[0];
-  if (pick) await resume(pick);
-  else showStartView();
+  if (pick) return resume(pick);
+  // The session this browser last used ended while nobody watched it (idle, its time limit, a restart): say why.
+  const missed = remembered ? state.sessions.find((s) => s.id === remembered && s.reasonMessage) : undefined;
+  localStorage.removeItem(SESSION_KEY);
+  if (missed) status.set(missed.state === 'failed' ? 'failed' : 'ended', missed.reasonMessage);
+  showStartView(missed ? `Your last session has ended. ${missed.reasonMessage}` : undefined);
 }
 
 // Past sessions, on the start page and in the side panel: continue a conversation, download or delete it.

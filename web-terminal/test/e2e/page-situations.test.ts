@@ -1,28 +1,32 @@
 // The page when things do not simply work, in real Chromium against the real service (bash sessions in a
 // real sandbox): the per-user limit (the API and the page say the same sentence, and the page offers the
 // learner's own sessions), a tab taken over by another ("Use here"), and the API proxy's report that the
-// model's API refuses this session (a banner, not "running").
+// model's API (the fake Anthropic API) refuses this session (a banner, not "running").
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { REASONS, STATES } from '../../public/reasons.js';
 import type { Service } from '../../src/server.ts';
+import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { collectPageErrors } from '../helpers/page-checks.ts';
 import { waitUntil } from '../helpers/processes.ts';
 import { api, startTestService } from '../helpers/service.ts';
 
 describe('the page in harder situations (local runtime)', { timeout: 180_000 }, () => {
+  let fake: FakeAnthropic;
   let service: Service;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   before(async () => {
+    fake = await startFakeAnthropic();
     // A server with a key, as where the API refusing it can happen (without one the page says so in a banner of its own).
-    service = await startTestService({ MAX_SESSIONS_PER_USER: '1' }, { proxyEnv: { ANTHROPIC_API_KEY: 'sk-ant-api03-page-situations-test-key-0000000000', UPSTREAM_URL: 'http://127.0.0.1:9' } });
+    service = await startTestService({ MAX_SESSIONS_PER_USER: '1' }, { proxyEnv: { ANTHROPIC_API_KEY: 'sk-ant-api03-page-situations-test-key-0000000000', UPSTREAM_URL: fake.url } });
     browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
     await service?.close();
+    await fake?.close();
   });
   const endAll = async () => {
     for (const s of service.manager.listAll()) await service.manager.end(s.id, 'deleted');
@@ -106,15 +110,26 @@ describe('the page in harder situations (local runtime)', { timeout: 180_000 }, 
       await page.getByRole('button', { name: /^Just a terminal/ }).click();
       await page.getByRole('button', { name: 'Start a terminal' }).click();
       await running(page);
-      const session = service.manager.listAll().find((s) => s.isActive)!;
-      service.manager.reportUpstream(session.id, 'upstream_unauthorized');
+      // What Claude Code does: a request to the sandbox's API proxy with the session's own credential.
+      let calls = 0;
+      const callProxy = async (expected: number) => {
+        calls += 1;
+        await page.keyboard.type(`curl -s -o /dev/null -w 'call ${calls}: %{http_code}\\n' -H "x-api-key: $ANTHROPIC_API_KEY" -H 'content-type: application/json' -H 'anthropic-version: 2023-06-01' --data '{"model":"claude-x","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}' --unix-socket /run/claudecode/proxy.sock http://api-proxy/v1/messages`);
+        await page.keyboard.press('Enter');
+        return page.locator('.xterm-rows', { hasText: `call ${calls}: ${expected}` }).waitFor({ timeout: 15_000 });
+      };
+      await page.locator('.xterm-helper-textarea').focus();
+      fake.script = () => ({ kind: 'error', status: 401, message: 'invalid x-api-key' });
+      await callProxy(401);
       await page.locator('#banner', { hasText: REASONS.upstream_unauthorized }).waitFor({ timeout: 10_000 });
       assert.equal(await page.locator('#status-text').innerText(), REASONS.upstream_unauthorized);
       assert.equal(await page.locator('#status-dot').getAttribute('class'), 'dot warn');
-      service.manager.reportUpstream(session.id, null);
+      fake.script = undefined;
+      await callProxy(200);
       await running(page);
       await page.locator('#banner').waitFor({ state: 'hidden' });
     } finally {
+      fake.script = undefined;
       await context.close();
       await endAll();
     }

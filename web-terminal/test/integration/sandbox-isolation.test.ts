@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
+import { checkBwrap, type BwrapStatus } from '../../src/runtime/local/bwrap-check.ts';
 import { createLocalRuntime } from '../../src/runtime/local/local-runtime.ts';
 import type { Service } from '../../src/server.ts';
 import { processesMentioning } from '../helpers/service-process.ts';
@@ -82,11 +83,23 @@ describe('local sandbox isolation', () => {
 });
 
 describe('local runtime without bubblewrap', () => {
-  const noBwrap = { available: false, path: null, problem: 'bubblewrap (bwrap) is not installed: apt-get install bubblewrap' };
-  const serviceWithoutBwrap = async (allowUnsandboxed: boolean) => {
-    const runtime = await createLocalRuntime({ logger: pino({ level: 'silent' }), proxySockets: null, allowUnsandboxed, memoryMb: 1024, maxProcs: 64, bwrapStatus: noBwrap });
+  const noBwrap: BwrapStatus = { available: false, path: null, problem: 'bubblewrap (bwrap) is not installed: apt-get install bubblewrap' };
+  const serviceWithoutBwrap = async (allowUnsandboxed: boolean, bwrapStatus: BwrapStatus = noBwrap) => {
+    const runtime = await createLocalRuntime({ logger: pino({ level: 'silent' }), proxySockets: null, allowUnsandboxed, memoryMb: 1024, maxProcs: 64, bwrapStatus });
     return startTestService({}, { runtime });
   };
+
+  it('on macOS (and any non-Linux host) says local sandboxes need Linux and points at the Kubernetes runtime', async () => {
+    const service = await serviceWithoutBwrap(false, await checkBwrap({ platform: 'darwin' }));
+    try {
+      const res = await api(service, 'POST', '/api/sessions', {});
+      assert.equal(res.status, 503);
+      assert.equal(res.body.error?.code, 'runtime_unavailable');
+      assert.match(res.body.error!.message, /^This server cannot create sandboxes right now\. \(.*need Linux with bubblewrap, and this host is darwin: use the Kubernetes runtime \(RUNTIME=kubernetes/);
+    } finally {
+      await service.close();
+    }
+  });
 
   it('refuses sessions with a clear message unless the operator opts out', async () => {
     const service = await serviceWithoutBwrap(false);
