@@ -106,7 +106,8 @@ async function startSession(courseId, { resume: earlier } = {}) {
   term.focus();
   const typed = keepEarlyInput(term, () => onStatus('error', describeReason('input_overflow')));
   try {
-    const body = earlier ? { resume: earlier } : courseId ? { courseId } : {};
+    const profile = picker.profile();
+    const body = { ...(earlier ? { resume: earlier } : courseId ? { courseId } : {}), ...(profile ? { profile } : {}) };
     const session = await fetchJson('/api/sessions', { method: 'POST', body });
     open(session, session.wsUrl, typed.take());
   } catch (err) {
@@ -294,6 +295,7 @@ async function loadInfo() {
     if (info?.apiKeyConfigured === false) banner.show('no-key', { kind: 'warn', message: REASONS.no_api_key });
     // Keep the scrollback the server restores on a reattach, so a reload shows the same lines.
     if (Number.isInteger(info?.scrollbackLines)) terminal.term.options.scrollback = info.scrollbackLines;
+    picker.setProfiles(info?.profiles);
   } catch {
     // An older server without /api/info: nothing known, nothing said.
   }

@@ -1,9 +1,13 @@
 // Course first: the list of courses, and the chosen one's title, description, stages and progress before
-// anything starts. Starting is the caller's job (onStart).
+// anything starts; where the operator allows more than one sandbox profile (e.g. a GPU), which one.
+// Starting is the caller's job (onStart).
 import { el } from './dom.js';
 import { mountStagePanel } from './stages.js';
 
 const CHOICE_KEY = 'claudecode.course';
+const PROFILE_KEY = 'claudecode.profile';
+/** How the page names the profiles it knows; another is shown by its name. */
+const PROFILE_LABELS = { default: 'Standard', gpu: 'With a GPU' };
 const NO_COURSE = { id: '', title: 'Just a terminal', description: 'Claude Code in a read-only sandbox, without course material.', stageCount: 0 };
 
 /**
@@ -16,6 +20,9 @@ export function mountCoursePicker({ list, detail, fetchJson, onStart }) {
   let startButton = null;
   /** Stages done in the chosen course (the button says "Continue" once the learner has begun). */
   let doneCount = 0;
+  /** The profiles POST /api/sessions accepts (GET /api/info), and the learner's choice among them. */
+  let profiles = ['default'];
+  let profile = localStorage.getItem(PROFILE_KEY) ?? 'default';
 
   const current = () => courses.find((c) => c.id === chosen) ?? NO_COURSE;
 
@@ -53,6 +60,30 @@ export function mountCoursePicker({ list, detail, fetchJson, onStart }) {
     return doneCount > 0 && doneCount < current().stageCount ? 'Continue this course' : 'Start this course';
   };
 
+  /** Radio buttons for the sandbox profile, or nothing when there is no choice to make. */
+  function profileChooser() {
+    if (profiles.length < 2) return null;
+    return el(
+      'fieldset',
+      { className: 'profile-choice' },
+      el('legend', {}, 'Machine'),
+      ...profiles.map((name) =>
+        el(
+          'label',
+          { className: 'profile-choice__option' },
+          el('input', {
+            type: 'radio', name: 'profile', value: name, checked: name === profile,
+            onchange: () => {
+              profile = name;
+              localStorage.setItem(PROFILE_KEY, name);
+            },
+          }),
+          ` ${PROFILE_LABELS[name] ?? name}`,
+        ),
+      ),
+    );
+  }
+
   function renderDetail() {
     const course = current();
     doneCount = 0;
@@ -74,6 +105,7 @@ export function mountCoursePicker({ list, detail, fetchJson, onStart }) {
     detail.replaceChildren(
       el('h2', { className: 'course-detail__title' }, course.title),
       el('p', { className: 'course-detail__description' }, course.description),
+      profileChooser(),
       startButton,
       stages,
     );
@@ -110,6 +142,14 @@ export function mountCoursePicker({ list, detail, fetchJson, onStart }) {
       }
     },
     choose,
+    /** The profiles the server allows (GET /api/info); the chooser shows when there is more than one. */
+    setProfiles(list) {
+      profiles = Array.isArray(list) && list.length > 0 ? list : ['default'];
+      if (!profiles.includes(profile)) profile = profiles[0];
+      if (courses.length || chosen === '') renderDetail();
+    },
+    /** The profile new sessions ask for, or null for the server's default. */
+    profile: () => (profile === 'default' || !profiles.includes(profile) ? null : profile),
     /** Renders the chosen course again (its progress is read afresh). */
     refresh: () => {
       if (courses.length || chosen === '') renderDetail();
