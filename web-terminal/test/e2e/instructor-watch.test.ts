@@ -8,24 +8,9 @@ import type { Browser, Page } from 'playwright-core';
 import { STATES } from '../../public/reasons.js';
 import type { Service } from '../../src/server.ts';
 import { artifactsDir, launchBrowser } from '../helpers/browser.ts';
-import { collectPageErrors } from '../helpers/page-checks.ts';
+import { collectPageErrors, terminalText, waitForTerminalText } from '../helpers/page-checks.ts';
 import { startTestService } from '../helpers/service.ts';
 import { jwtEnv, mintToken } from '../auth/helpers.ts';
-
-const bufferText = (page: Page): Promise<string> => page.evaluate(`(() => {
-  const buffer = window.__term.buffer.active;
-  const lines = [];
-  for (let y = 0; y < buffer.length; y += 1) lines.push(buffer.getLine(y).translateToString(true));
-  return lines.join('\\n');
-})()`);
-
-async function waitForText(page: Page, text: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await bufferText(page)).includes(text)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${text}; terminal: ${(await bufferText(page)).trim().slice(-300)}`);
-    await page.waitForTimeout(100);
-  }
-}
 
 describe('instructor live view with two browsers', () => {
   let service: Service;
@@ -61,7 +46,7 @@ describe('instructor live view with two browsers', () => {
     await learner.page.locator('.xterm-helper-textarea').focus();
     await learner.page.keyboard.type('echo "learner-$((6*7))"');
     await learner.page.keyboard.press('Enter');
-    await waitForText(learner.page, 'learner-42');
+    await waitForTerminalText(learner.page, 'learner-42');
     assert.equal(await learner.page.locator('#watchers').count(), 0, 'nobody watches yet');
 
     // A learner is no instructor: the live-view page says so.
@@ -73,7 +58,7 @@ describe('instructor live view with two browsers', () => {
     const row = instructor.page.locator('#sessions li', { hasText: 'Lea Learner' });
     await row.waitFor({ timeout: 15_000 });
     await row.getByRole('button', { name: 'Watch' }).click();
-    await waitForText(instructor.page, 'learner-42');
+    await waitForTerminalText(instructor.page, 'learner-42');
 
     // The learner is told, by name.
     await learner.page.locator('#watchers', { hasText: 'Watched by Ines Instructor' }).waitFor({ timeout: 15_000 });
@@ -86,9 +71,9 @@ describe('instructor live view with two browsers', () => {
     await learner.page.locator('.xterm-helper-textarea').focus();
     await learner.page.keyboard.type('echo "after-$((2+3))"');
     await learner.page.keyboard.press('Enter');
-    await waitForText(learner.page, 'after-5');
-    await waitForText(instructor.page, 'after-5');
-    for (const page of [learner.page, instructor.page]) assert.doesNotMatch(await bufferText(page), /INSTRUCTOR-TYPED/);
+    await waitForTerminalText(learner.page, 'after-5');
+    await waitForTerminalText(instructor.page, 'after-5');
+    for (const page of [learner.page, instructor.page]) assert.doesNotMatch(await terminalText(page), /INSTRUCTOR-TYPED/);
     // The instructor's terminal takes the learner's size, so the screen is drawn the same.
     const size = (page: Page) => page.evaluate('[window.__term.cols, window.__term.rows]');
     assert.deepEqual(await size(instructor.page), await size(learner.page));

@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { STATES } from '../../public/reasons.js';
 import type { Service } from '../../src/server.ts';
 import { artifactsDir, launchBrowser } from '../helpers/browser.ts';
-import { collectPageErrors } from '../helpers/page-checks.ts';
+import { collectPageErrors, waitForTerminalText } from '../helpers/page-checks.ts';
 import { waitUntil } from '../helpers/processes.ts';
 import { startTestService } from '../helpers/service.ts';
 
@@ -44,21 +44,6 @@ interface TerminalState { size: number[]; type: string; cursor: number[]; screen
 
 const readTerminal = (page: Page, lines: number): Promise<TerminalState> => page.evaluate(`(${READ_TERMINAL})(${lines})`);
 
-const bufferText = (page: Page): Promise<string> => page.evaluate(`(() => {
-  const buffer = window.__term.buffer.active;
-  const lines = [];
-  for (let y = 0; y < buffer.length; y += 1) lines.push(buffer.getLine(y).translateToString(true));
-  return lines.join('\\n');
-})()`);
-
-async function waitForText(page: Page, text: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await bufferText(page)).includes(text)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${text} in the terminal`);
-    await page.waitForTimeout(100);
-  }
-}
-
 /**
  * The terminal's pixels without the focus (an unfocused cursor does not blink), once the renderer has
  * caught up with the buffer: two shots in a row alike (a busy machine may draw a frame late).
@@ -85,7 +70,7 @@ async function reloadAndReattach(page: Page, service: Service, marker: string) {
   const before = service.manager.listAll().map((s) => s.id);
   await page.reload();
   await page.locator('#status-text', { hasText: STATES.running }).waitFor({ timeout: 20_000 });
-  await waitForText(page, marker, 30_000);
+  await waitForTerminalText(page, marker, 30_000);
   assert.deepEqual(service.manager.listAll().map((s) => s.id), before, 'the reload started no new session');
   await waitUntil(() => service.manager.listAll()[0]!.hasViewer, 10_000, 'the reloaded page is attached');
 }
@@ -165,7 +150,7 @@ describe('exact screen restore in the browser', () => {
     await page.locator('.xterm-helper-textarea').focus();
     await page.keyboard.type(`${FLOOD}; ${TUI}`);
     await page.keyboard.press('Enter');
-    await waitForText(page, 'TUI-READY', 180_000);
+    await waitForTerminalText(page, 'TUI-READY', 180_000);
     assert.ok(printed > 4_000_000, `printed ${printed} bytes`);
     const tuiBefore = await settled(page, SCROLLBACK_LINES);
     assert.equal(tuiBefore.type, 'alternate');
@@ -180,7 +165,7 @@ describe('exact screen restore in the browser', () => {
     await page.keyboard.press('Enter');
     await page.keyboard.type(BACK);
     await page.keyboard.press('Enter');
-    await waitForText(page, 'SHELL-42-AGAIN', 60_000);
+    await waitForTerminalText(page, 'SHELL-42-AGAIN', 60_000);
     const shellBefore = await settled(page, SCROLLBACK_LINES);
     assert.equal(shellBefore.type, 'normal');
     const shellPixelsBefore = await terminalPixels(page, 'screen-restore-shell-before.png');
@@ -193,7 +178,7 @@ describe('exact screen restore in the browser', () => {
     await page.locator('.xterm-helper-textarea').focus();
     await page.keyboard.type('echo "live-$((7*6))"');
     await page.keyboard.press('Enter');
-    await waitForText(page, 'live-42', 20_000);
+    await waitForTerminalText(page, 'live-42', 20_000);
     assert.deepEqual(pageErrors, []);
     await service.manager.end(session.id, 'deleted');
   });

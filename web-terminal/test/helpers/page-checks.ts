@@ -52,3 +52,20 @@ export function collectPageErrors(page: Page, allowedFailures: RegExp[] = []): s
   });
   return errors;
 }
+
+/** The whole text of the page's terminal buffer (scrollback and screen), one line per row. */
+export const terminalText = (page: Page): Promise<string> => page.evaluate(`(() => {
+  const buffer = window.__term.buffer.active;
+  const lines = [];
+  for (let y = 0; y < buffer.length; y += 1) lines.push(buffer.getLine(y).translateToString(true));
+  return lines.join('\\n');
+})()`);
+
+/** Waits until the page's terminal holds `text`; on timeout, fails with the terminal's last lines. */
+export async function waitForTerminalText(page: Page, text: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await terminalText(page)).includes(text)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${text}; terminal: ${(await terminalText(page)).trim().slice(-300)}`);
+    await page.waitForTimeout(100);
+  }
+}
