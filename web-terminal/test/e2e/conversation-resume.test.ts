@@ -7,29 +7,15 @@ import { after, before, describe, it } from 'node:test';
 import type { Service } from '../../src/server.ts';
 import { as, bearer, jwtEnv, mintToken } from '../auth/helpers.ts';
 import { startFakeAnthropic } from '../fakes/fake-anthropic.ts';
-import type { FakeAnthropic, RecordedRequest } from '../fakes/fake-anthropic.ts';
+import type { FakeAnthropic } from '../fakes/fake-anthropic.ts';
+import { ask, assertHiddenFrom, conversationRequests, texts, type Message } from '../helpers/conversation.ts';
 import { assertMatchesOpenApi } from '../helpers/openapi.ts';
 import { startTestService } from '../helpers/service.ts';
 import { openTerminal, wsUrl } from '../helpers/terminal-client.ts';
-import type { TerminalClient } from '../helpers/terminal-client.ts';
-import { waitForQuiet, waitForText } from '../sandbox/helpers.ts';
+import { waitForText } from '../sandbox/helpers.ts';
 
 /** The footer of Claude Code 2.1.332 under the managed `defaultMode: dontAsk`: the prompt is ready. */
 const READY = /don.t ask on/;
-
-type Message = { role: string; content: string | Array<{ type: string; text?: string }> };
-const texts = (messages: Message[], role: string): string[] =>
-  messages.filter((m) => m.role === role).flatMap((m) => (typeof m.content === 'string' ? [m.content] : m.content.filter((b) => b.type === 'text').map((b) => b.text ?? '')));
-const conversationRequests = (fake: FakeAnthropic, marker: string): RecordedRequest[] =>
-  fake.requests.filter((r) => r.path === '/v1/messages' && r.body?.tools?.length && texts(r.body.messages ?? [], 'user').some((t) => t.includes(marker)));
-
-/** Types a prompt the way a person does: the text, then Enter once the program took it in. */
-async function submit(term: TerminalClient, text: string, echoed: RegExp): Promise<void> {
-  term.type(text);
-  await waitForText(term, echoed, 30_000);
-  await waitForQuiet(term);
-  term.type('\r');
-}
 
 describe('conversations that outlive the sandbox (local runtime, real CLI, fake model)', { timeout: 300_000 }, () => {
   let fake: FakeAnthropic;
@@ -59,8 +45,7 @@ describe('conversations that outlive the sandbox (local runtime, real CLI, fake 
     const term = await openTerminal(wsUrl(service.url, created.body.wsUrl as string));
     try {
       await waitForText(term, READY, 60_000);
-      await submit(term, 'first question about bananas [[text:BANANA-REPLY-ONE]]', /BANANA-REPLY-ONE\]\]/);
-      await waitForText(term, /BANANA-REPLY-ONE(?!\]\])/, 60_000);
+      await ask(term, 'first question about bananas', 'BANANA-REPLY-ONE');
     } finally {
       await term.close();
     }
@@ -88,19 +73,7 @@ describe('conversations that outlive the sandbox (local runtime, real CLI, fake 
   });
 
   it('gives another user 404 on every history and conversation route, like an unknown id', async () => {
-    const unknown = 'zzzzzzzzzzzzzzzzzzzz';
-    for (const [method, path, body] of [
-      ['GET', (id: string) => `/api/conversations/${id}/markdown`, undefined],
-      ['DELETE', (id: string) => `/api/conversations/${id}`, undefined],
-      ['POST', () => '/api/sessions', (id: string) => ({ resume: id })],
-    ] as const) {
-      const theirs = await bob(method, path(first), typeof body === 'function' ? body(first) : body);
-      const none = await bob(method, path(unknown), typeof body === 'function' ? body(unknown) : body);
-      assert.equal(theirs.status, 404, `${method} ${path(first)}`);
-      assert.deepEqual(theirs.body, none.body);
-    }
-    const bobs = await bob('GET', '/api/history');
-    assert.deepEqual(bobs.body.sessions, []);
+    await assertHiddenFrom(bob, first);
     assert.equal((await alice('GET', `/api/conversations/${first}/markdown`)).status, 200, 'still there for its owner');
   });
 
@@ -112,8 +85,7 @@ describe('conversations that outlive the sandbox (local runtime, real CLI, fake 
     const term = await openTerminal(wsUrl(service.url, created.body.wsUrl as string));
     try {
       await waitForText(term, READY, 60_000);
-      await submit(term, 'second question [[text:SECOND-REPLY-TWO]]', /SECOND-REPLY-TWO\]\]/);
-      await waitForText(term, /SECOND-REPLY-TWO(?!\]\])/, 60_000);
+      await ask(term, 'second question', 'SECOND-REPLY-TWO');
     } finally {
       await term.close();
     }

@@ -7,34 +7,26 @@
 // and the next upstream request carries the earlier turns; the Markdown export holds them; another
 // user gets 404.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { freePort, startMain } from '../../../api-proxy/test/main-process.ts';
 import { findClaudeBinary } from '../../src/runtime/local/host-files.ts';
 import { BRACKETED_PASTE_ON } from '../../src/sandbox-command.ts';
 import type { Service } from '../../src/server.ts';
 import { as, bearer, jwtEnv, mintToken } from '../auth/helpers.ts';
-import { startFakeAnthropic, type FakeAnthropic, type RecordedRequest } from '../fakes/fake-anthropic.ts';
+import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.ts';
 import { startFakeKubeApiserver, type FakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
+import { ask, assertHiddenFrom, conversationRequests, texts, type Message } from '../helpers/conversation.ts';
 import { openTerminal, wsUrl, type TerminalClient } from '../helpers/terminal-client.ts';
-import { waitForQuiet, waitForText } from '../sandbox/helpers.ts';
-import { startServiceOnFake } from './helpers.ts';
+import { startProxyProcess, startServiceOnFake } from './helpers.ts';
 
 const SECRET = 'kubernetes-cli-resume-test-shared-secret-0123456789';
 const REAL_KEY = 'sk-ant-api03-kube-resume-real-key-00000000000000';
 const ENTRYPOINT = fileURLToPath(new URL('../../../docker/claudecode-sandbox/entrypoint.sh', import.meta.url));
 /** Claude Code's prompt box is drawn and takes keys (it switched bracketed paste on). */
 const READY = BRACKETED_PASTE_ON;
-
-type Message = { role: string; content: string | Array<{ type: string; text?: string }> };
-const texts = (messages: Message[], role: string): string[] =>
-  messages.filter((m) => m.role === role).flatMap((m) => (typeof m.content === 'string' ? [m.content] : m.content.filter((b) => b.type === 'text').map((b) => b.text ?? '')));
-const conversationRequests = (fake: FakeAnthropic, marker: string): RecordedRequest[] =>
-  fake.requests.filter((r) => r.path === '/v1/messages' && r.body?.tools?.length && texts(r.body.messages ?? [], 'user').some((t) => t.includes(marker)));
 
 async function waitForRaw(term: TerminalClient, marker: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -44,18 +36,10 @@ async function waitForRaw(term: TerminalClient, marker: string, timeoutMs: numbe
   }
 }
 
-/** Types a prompt the way a person does: the text, then Enter once the program took it in. */
-async function submit(term: TerminalClient, text: string, echoed: RegExp): Promise<void> {
-  term.type(text);
-  await waitForText(term, echoed, 30_000);
-  await waitForQuiet(term);
-  term.type('\r');
-}
-
 describe('conversations that outlive the pod (kubernetes runtime, real CLI, real api-proxy, fake model)', { timeout: 300_000 }, () => {
   let fake: FakeAnthropic;
   let kube: FakeKubeApiserver;
-  let proxy: ChildProcess | undefined;
+  let proxy: Awaited<ReturnType<typeof startProxyProcess>> | undefined;
   let service: Service;
   let imageBin = '';
   let proxyUrl = '';
@@ -71,15 +55,12 @@ describe('conversations that outlive the pod (kubernetes runtime, real CLI, real
     symlinkSync(cli, join(imageBin, 'claude'));
     fake = await startFakeAnthropic();
     kube = await startFakeKubeApiserver({ imagePath: [imageBin] });
-    const [port, controlPort] = [await freePort(), await freePort()];
-    ({ child: proxy } = await startMain({
-      PORT: String(port), METRICS_PORT: String(controlPort), UPSTREAM_URL: fake.url, ANTHROPIC_API_KEY: REAL_KEY, PROXY_SHARED_SECRET: SECRET,
-    }));
-    proxyUrl = `http://127.0.0.1:${port}`;
+    proxy = await startProxyProcess(fake.url, SECRET, REAL_KEY);
+    proxyUrl = proxy.url;
     const env = jwtEnv({
       RUNTIME: 'kubernetes', PROXY_SHARED_SECRET: SECRET, SANDBOX_ENTRYPOINT: ENTRYPOINT, K8S_API_TIMEOUT_SECONDS: '5',
       START_TIMEOUT_SECONDS: '30', SESSION_COMMAND: '', TRANSCRIPT_SAVE_INTERVAL_SECONDS: '1', MAX_SESSIONS: '4',
-      SANDBOX_PROXY_URL: proxyUrl, API_PROXY_CONTROL_URL: `http://127.0.0.1:${controlPort}`,
+      SANDBOX_PROXY_URL: proxyUrl, API_PROXY_CONTROL_URL: proxy.controlUrl,
     });
     service = await startServiceOnFake(kube, env);
     alice = as(service, bearer(await mintToken('alice')));
@@ -87,7 +68,7 @@ describe('conversations that outlive the pod (kubernetes runtime, real CLI, real
   });
   after(async () => {
     await service?.close();
-    proxy?.kill('SIGKILL');
+    proxy?.stop();
     await kube?.close();
     await fake?.close();
     if (imageBin) rmSync(imageBin, { recursive: true, force: true });
@@ -100,8 +81,7 @@ describe('conversations that outlive the pod (kubernetes runtime, real CLI, real
     const term = await openTerminal(wsUrl(service.url, created.body.wsUrl as string));
     try {
       await waitForRaw(term, READY, 60_000);
-      await submit(term, 'pod question about apples [[text:APPLE-REPLY-ONE]]', /APPLE-REPLY-ONE\]\]/);
-      await waitForText(term, /APPLE-REPLY-ONE(?!\]\])/, 60_000);
+      await ask(term, 'pod question about apples', 'APPLE-REPLY-ONE');
     } finally {
       await term.close();
     }
@@ -127,18 +107,7 @@ describe('conversations that outlive the pod (kubernetes runtime, real CLI, real
   });
 
   it('gives another user 404 on the conversation and on resuming it, like an unknown id', async () => {
-    const unknown = 'zzzzzzzzzzzzzzzzzzzz';
-    for (const [method, path, body] of [
-      ['GET', (id: string) => `/api/conversations/${id}/markdown`, undefined],
-      ['DELETE', (id: string) => `/api/conversations/${id}`, undefined],
-      ['POST', () => '/api/sessions', (id: string) => ({ resume: id })],
-    ] as const) {
-      const theirs = await bob(method, path(first), typeof body === 'function' ? body(first) : body);
-      const none = await bob(method, path(unknown), typeof body === 'function' ? body(unknown) : body);
-      assert.equal(theirs.status, 404, `${method} ${path(first)}`);
-      assert.deepEqual(theirs.body, none.body);
-    }
-    assert.deepEqual((await bob('GET', '/api/history')).body.sessions, []);
+    await assertHiddenFrom(bob, first);
   });
 
   it('continues the conversation in a new pod: the next upstream request carries the earlier turns', async () => {
@@ -149,8 +118,7 @@ describe('conversations that outlive the pod (kubernetes runtime, real CLI, real
     const term = await openTerminal(wsUrl(service.url, created.body.wsUrl as string));
     try {
       await waitForRaw(term, READY, 60_000);
-      await submit(term, 'pod follow-up [[text:PEAR-REPLY-TWO]]', /PEAR-REPLY-TWO\]\]/);
-      await waitForText(term, /PEAR-REPLY-TWO(?!\]\])/, 60_000);
+      await ask(term, 'pod follow-up', 'PEAR-REPLY-TWO');
     } finally {
       await term.close();
     }
