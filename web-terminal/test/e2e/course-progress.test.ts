@@ -3,16 +3,15 @@
 // marker becomes a stage_complete event on the session's socket and shows in the progress API.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Service } from '../../src/server.ts';
 import { startFakeAnthropic } from '../fakes/fake-anthropic.ts';
 import type { FakeAnthropic } from '../fakes/fake-anthropic.ts';
 import { assertMatchesOpenApi } from '../helpers/openapi.ts';
 import { api, startTestService } from '../helpers/service.ts';
 import { openTerminal, wsUrl } from '../helpers/terminal-client.ts';
+import { SAMPLE_COURSES_DIR } from '../helpers/sample-course.ts';
 
 const COURSE = 'attention-is-all-you-need';
-const coursesDir = fileURLToPath(new URL('../../../courses', import.meta.url));
 const lastUserText = (body: { messages?: Array<{ role: string; content: unknown }> }): string => {
   const user = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user');
   if (!user) return '';
@@ -31,7 +30,7 @@ describe('course progress end to end (local runtime, real CLI, fake model)', () 
       return { kind: 'message', content: [{ type: 'text', text: 'You explained both limits well.\n[STAGE_COMPLETE:1]' }] };
     };
     service = await startTestService(
-      { COURSES_DIR: coursesDir, SESSION_COMMAND: '' },
+      { COURSES_DIR: SAMPLE_COURSES_DIR, SESSION_COMMAND: '' },
       { proxyEnv: { UPSTREAM_URL: fake.url, ANTHROPIC_API_KEY: 'sk-ant-api03-course-test-real-key-0000000000' } },
     );
   });

@@ -7,26 +7,18 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { REASONS, STATES } from '../../public/reasons.js';
 import type { Service } from '../../src/server.ts';
 import { startFakeAnthropic } from '../fakes/fake-anthropic.ts';
-import type { FakeAnthropic, RecordedRequest } from '../fakes/fake-anthropic.ts';
+import type { FakeAnthropic } from '../fakes/fake-anthropic.ts';
 import { artifactsDir, launchBrowser } from '../helpers/browser.ts';
 import { collectPageErrors, horizontalOverflow, withinViewportWidth } from '../helpers/page-checks.ts';
 import { waitUntil } from '../helpers/processes.ts';
 import { startTestService } from '../helpers/service.ts';
+import { SAMPLE_COURSE_TITLE, SAMPLE_COURSES_DIR, userTexts } from '../helpers/sample-course.ts';
 
-const COURSE_TITLE = 'Reading "Attention Is All You Need" (Vaswani et al., 2017)';
 const REPLY = 'Recurrence makes every step wait for the one before.';
-const coursesDir = fileURLToPath(new URL('../../../courses', import.meta.url));
-
-const userTexts = (req: RecordedRequest): string =>
-  (req.body?.messages ?? [])
-    .filter((m: { role: string }) => m.role === 'user')
-    .map((m: { content: unknown }) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content)))
-    .join('\n');
 
 describe('the learner\'s journey on a phone and a tablet (local runtime, real CLI, fake model)', { timeout: 300_000 }, () => {
   let fake: FakeAnthropic;
@@ -61,11 +53,11 @@ describe('the learner\'s journey on a phone and a tablet (local runtime, real CL
       const side = page.locator('.side');
       try {
         service = await startTestService(
-          { COURSES_DIR: coursesDir, SESSION_COMMAND: '' },
+          { COURSES_DIR: SAMPLE_COURSES_DIR, SESSION_COMMAND: '' },
           { proxyEnv: { UPSTREAM_URL: fake.url, ANTHROPIC_API_KEY: 'sk-ant-api03-narrow-journey-test-key-00000000' } },
         );
         await page.goto(service.url);
-        await page.getByRole('heading', { name: COURSE_TITLE }).waitFor();
+        await page.getByRole('heading', { name: SAMPLE_COURSE_TITLE }).waitFor();
         await checkLayout(page, `${width}-start`, ['#start-course']);
         await page.getByRole('button', { name: 'Start this course' }).click();
         await page.locator('.xterm-rows', { hasText: REPLY }).waitFor({ timeout: 60_000 });
@@ -93,7 +85,7 @@ describe('the learner\'s journey on a phone and a tablet (local runtime, real CL
         await page.reload();
         await page.locator('#status-text', { hasText: STATES.running }).waitFor({ timeout: 30_000 });
         await page.locator('.xterm-rows', { hasText: REPLY }).waitFor({ timeout: 30_000 });
-        await side.locator('.stage-panel__title', { hasText: COURSE_TITLE }).waitFor();
+        await side.locator('.stage-panel__title', { hasText: SAMPLE_COURSE_TITLE }).waitFor();
         assert.equal(await side.locator('.stage-panel__count').innerText(), '2 of 5 stages done');
         assert.equal(await page.getByRole('tab', { name: 'Course' }).getAttribute('aria-selected'), 'true');
         assert.deepEqual(service.manager.listAll().map((s) => s.id), [sessionId], 'no new session was started');

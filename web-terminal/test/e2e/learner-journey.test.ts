@@ -7,26 +7,18 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { REASONS, STATES } from '../../public/reasons.js';
 import type { Service } from '../../src/server.ts';
 import { startFakeAnthropic } from '../fakes/fake-anthropic.ts';
-import type { FakeAnthropic, RecordedRequest } from '../fakes/fake-anthropic.ts';
+import type { FakeAnthropic } from '../fakes/fake-anthropic.ts';
 import { artifactsDir, launchBrowser } from '../helpers/browser.ts';
 import { collectPageErrors, horizontalOverflow, seriousAxeViolations, withinViewportWidth } from '../helpers/page-checks.ts';
 import { waitUntil } from '../helpers/processes.ts';
 import { startTestService } from '../helpers/service.ts';
+import { endAllSessions, SAMPLE_COURSE_TITLE, SAMPLE_COURSES_DIR, userTexts } from '../helpers/sample-course.ts';
 
-const COURSE_TITLE = 'Reading "Attention Is All You Need" (Vaswani et al., 2017)';
 const TYPED = 'recurrence waits for every step';
-const coursesDir = fileURLToPath(new URL('../../../courses', import.meta.url));
-
-const userTexts = (req: RecordedRequest): string =>
-  (req.body?.messages ?? [])
-    .filter((m: { role: string }) => m.role === 'user')
-    .map((m: { content: unknown }) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content)))
-    .join('\n');
 
 describe('the learner\'s page, end to end (local runtime, real CLI, fake model)', { timeout: 600_000 }, () => {
   let fake: FakeAnthropic;
@@ -41,7 +33,7 @@ describe('the learner\'s page, end to end (local runtime, real CLI, fake model)'
       return { kind: 'message', content: [{ type: 'text', text: 'Yes: each step waits for the one before.\n[STAGE_COMPLETE:1]' }] };
     };
     service = await startTestService(
-      { COURSES_DIR: coursesDir, SESSION_COMMAND: '' },
+      { COURSES_DIR: SAMPLE_COURSES_DIR, SESSION_COMMAND: '' },
       { proxyEnv: { UPSTREAM_URL: fake.url, ANTHROPIC_API_KEY: 'sk-ant-api03-journey-test-real-key-000000000' } },
     );
     browser = await launchBrowser();
@@ -52,9 +44,6 @@ describe('the learner\'s page, end to end (local runtime, real CLI, fake model)'
     await fake?.close();
   });
 
-  const endAll = async () => {
-    for (const s of service.manager.listAll()) await service.manager.end(s.id, 'deleted');
-  };
   const checkLayout = async (page: Page, label: string) => {
     assert.equal(await horizontalOverflow(page), 0, `${label}: no horizontal overflow`);
     await page.screenshot({ path: join(artifactsDir, `journey-${label}.png`) });
@@ -72,7 +61,7 @@ describe('the learner\'s page, end to end (local runtime, real CLI, fake model)'
     try {
       await page.goto(service.url);
       // Course first: title, description and stages before anything starts.
-      await page.getByRole('heading', { name: COURSE_TITLE }).waitFor();
+      await page.getByRole('heading', { name: SAMPLE_COURSE_TITLE }).waitFor();
       await page.getByText('Work through the paper that introduced the Transformer').waitFor();
       assert.equal(await page.locator('.course-detail .stage-panel__stage').count(), 5);
       assert.equal(service.manager.listAll().length, 0, 'nothing starts before the learner asks');
@@ -132,7 +121,7 @@ describe('the learner\'s page, end to end (local runtime, real CLI, fake model)'
       await page.reload();
       await page.locator('#status-text', { hasText: STATES.running }).waitFor({ timeout: 30_000 });
       await page.locator('.xterm-rows', { hasText: 'each step waits for the one before' }).waitFor({ timeout: 30_000 });
-      await page.locator('.side .stage-panel__title', { hasText: COURSE_TITLE }).waitFor();
+      await page.locator('.side .stage-panel__title', { hasText: SAMPLE_COURSE_TITLE }).waitFor();
       assert.equal(await page.locator('.side .stage-panel__count').innerText(), '2 of 5 stages done');
       assert.deepEqual(service.manager.listAll().map((s) => s.id), [sessionId], 'no new session was started');
       await waitUntil(() => service.manager.listAll()[0]!.hasViewer, 10_000, 'the reloaded page is attached');
@@ -149,7 +138,7 @@ describe('the learner\'s page, end to end (local runtime, real CLI, fake model)'
       assert.deepEqual(errors, []);
     } finally {
       await context.close();
-      await endAll();
+      await endAllSessions(service);
     }
   });
 
@@ -185,7 +174,7 @@ describe('the learner\'s page, end to end (local runtime, real CLI, fake model)'
         assert.deepEqual(errors, []);
       } finally {
         await context.close();
-        await endAll();
+        await endAllSessions(service);
       }
     });
   }

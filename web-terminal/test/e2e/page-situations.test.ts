@@ -12,6 +12,7 @@ import { launchBrowser } from '../helpers/browser.ts';
 import { collectPageErrors } from '../helpers/page-checks.ts';
 import { waitUntil } from '../helpers/processes.ts';
 import { api, startTestService } from '../helpers/service.ts';
+import { endAllSessions } from '../helpers/sample-course.ts';
 
 describe('the page in harder situations (local runtime)', { timeout: 180_000 }, () => {
   let fake: FakeAnthropic;
@@ -28,9 +29,6 @@ describe('the page in harder situations (local runtime)', { timeout: 180_000 }, 
     await service?.close();
     await fake?.close();
   });
-  const endAll = async () => {
-    for (const s of service.manager.listAll()) await service.manager.end(s.id, 'deleted');
-  };
   const running = (page: Page) => page.locator('#status-text', { hasText: STATES.running }).waitFor({ timeout: 20_000 });
 
   it('names the per-user limit with the API\'s own sentence and offers the learner\'s sessions to end', async () => {
@@ -70,7 +68,7 @@ describe('the page in harder situations (local runtime)', { timeout: 180_000 }, 
       assert.deepEqual(errors, []);
     } finally {
       await context.close();
-      await endAll();
+      await endAllSessions(service);
     }
   });
 
@@ -98,7 +96,7 @@ describe('the page in harder situations (local runtime)', { timeout: 180_000 }, 
       assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
     } finally {
       await context.close();
-      await endAll();
+      await endAllSessions(service);
     }
   });
 
@@ -131,7 +129,7 @@ describe('the page in harder situations (local runtime)', { timeout: 180_000 }, 
     } finally {
       fake.script = undefined;
       await context.close();
-      await endAll();
+      await endAllSessions(service);
     }
   });
 
@@ -175,7 +173,7 @@ describe('the page in harder situations (local runtime)', { timeout: 180_000 }, 
       await running(page);
     } finally {
       await context.close();
-      await endAll();
+      await endAllSessions(service);
     }
   });
 });
