@@ -4,40 +4,17 @@
 // `default` is allowed, there is no choice to make.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
 import { STATES } from '../../public/reasons.js';
-import type { Service } from '../../src/server.ts';
-import { startFakeKubeApiserver, type FakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
-import { launchBrowser } from '../helpers/browser.ts';
+import type { FakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
 import { waitUntil } from '../helpers/processes.ts';
-import { startServiceOnFake } from './helpers.ts';
+import { withPageOnFake } from './helpers.ts';
 
-const SECRET = 'kubernetes-gpu-page-test-shared-secret-0123456789';
-
-/** A fresh fake cluster, service and browser per test. */
-async function withPage(env: Record<string, string>, body: (fake: FakeKubeApiserver, service: Service, browser: Browser) => Promise<void>): Promise<void> {
-  const fake = await startFakeKubeApiserver();
-  let service: Service | null = null;
-  let browser: Awaited<ReturnType<typeof launchBrowser>> | null = null;
-  try {
-    service = await startServiceOnFake(fake, {
-      RUNTIME: 'kubernetes', PROXY_SHARED_SECRET: SECRET, SANDBOX_ENTRYPOINT: '', K8S_API_TIMEOUT_SECONDS: '5',
-      START_TIMEOUT_SECONDS: '60', SESSION_COMMAND: 'echo pod-ready; exec bash --norc --noprofile -i', ...env,
-    });
-    browser = await launchBrowser();
-    await body(fake, service, browser.browser);
-  } finally {
-    await browser?.close();
-    await service?.close();
-    await fake.close();
-  }
-}
 
 const sessionPods = (fake: FakeKubeApiserver) => fake.pods().filter((p) => p.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'claudecode-web-terminal');
 
 describe('choosing a GPU on the page (Kubernetes runtime)', () => {
   it('with SANDBOX_PROFILES_ALLOWED=gpu, "With a GPU" starts a pod that asks for nvidia.com/gpu', { timeout: 120_000 }, async () => {
-    await withPage({ SANDBOX_PROFILES_ALLOWED: 'gpu' }, async (fake, service, browser) => {
+    await withPageOnFake({ SANDBOX_PROFILES_ALLOWED: 'gpu' }, async (fake, service, browser) => {
       const page = await (await browser.newContext()).newPage();
       await page.goto(service.url);
       const machine = page.getByRole('group', { name: 'Machine' });
@@ -62,7 +39,7 @@ describe('choosing a GPU on the page (Kubernetes runtime)', () => {
   });
 
   it('with only the default profile allowed, the page offers no choice and asks for none', { timeout: 120_000 }, async () => {
-    await withPage({}, async (fake, service, browser) => {
+    await withPageOnFake({}, async (fake, service, browser) => {
       const page = await (await browser.newContext()).newPage();
       const bodies: unknown[] = [];
       page.on('request', (req) => {

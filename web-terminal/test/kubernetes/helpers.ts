@@ -8,7 +8,9 @@ import { freePort, startMain } from '../../../api-proxy/test/main-process.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Service } from '../../src/server.ts';
 import { startFakeKubeApiserver, type FakeKubeApiserver, type FakeKubeApiserverOptions } from '../fakes/kube-apiserver/index.ts';
+import { launchBrowser } from '../helpers/browser.ts';
 import { startTestService } from '../helpers/service.ts';
+import type { Browser } from 'playwright-core';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -131,5 +133,30 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * A fresh fake cluster, the real service on it (Kubernetes runtime, sessions running a shell in the pod)
+ * and Chromium, for one test; all stopped afterwards. `env` adds to or overrides the service's settings.
+ */
+export async function withPageOnFake(
+  env: Record<string, string>,
+  body: (fake: FakeKubeApiserver, service: Service, browser: Browser) => Promise<void>,
+): Promise<void> {
+  const fake = await startFakeKubeApiserver();
+  let service: Service | null = null;
+  let browser: Awaited<ReturnType<typeof launchBrowser>> | null = null;
+  try {
+    service = await startServiceOnFake(fake, {
+      RUNTIME: 'kubernetes', PROXY_SHARED_SECRET: 'kubernetes-page-test-shared-secret-0123456789', SANDBOX_ENTRYPOINT: '',
+      K8S_API_TIMEOUT_SECONDS: '5', START_TIMEOUT_SECONDS: '60', SESSION_COMMAND: 'echo pod-ready; exec bash --norc --noprofile -i', ...env,
+    });
+    browser = await launchBrowser();
+    await body(fake, service, browser.browser);
+  } finally {
+    await browser?.close();
+    await service?.close();
+    await fake.close();
   }
 }

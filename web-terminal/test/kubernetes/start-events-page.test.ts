@@ -5,39 +5,17 @@
 // the page shows (read back from GET /api/sessions/{id}) keeps those words, not only the reason's sentence.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
 import { REASONS, STATES } from '../../public/reasons.js';
-import type { Service } from '../../src/server.ts';
-import { startFakeKubeApiserver, type FakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
-import { launchBrowser } from '../helpers/browser.ts';
+import type { FakeKubeApiserver } from '../fakes/kube-apiserver/index.ts';
 import { waitUntil } from '../helpers/processes.ts';
 import { api } from '../helpers/service.ts';
-import { startServiceOnFake } from './helpers.ts';
+import { withPageOnFake } from './helpers.ts';
 
-const SECRET = 'kubernetes-start-events-page-shared-secret-01234';
 
 const managedPods = (fake: FakeKubeApiserver) => fake.pods().filter((p) => p.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'claudecode-web-terminal');
 
 /** A fresh fake cluster, service and browser per test: nothing scripted leaks into the next test. */
-async function withPage(body: (fake: FakeKubeApiserver, service: Service, browser: Browser) => Promise<void>): Promise<void> {
-  const fake = await startFakeKubeApiserver();
-  let service: Service | null = null;
-  let browser: Awaited<ReturnType<typeof launchBrowser>> | null = null;
-  try {
-    const env = {
-      RUNTIME: 'kubernetes', PROXY_SHARED_SECRET: SECRET, SANDBOX_ENTRYPOINT: '', K8S_API_TIMEOUT_SECONDS: '5',
-      START_TIMEOUT_SECONDS: '60', K8S_LEASE_DURATION_SECONDS: '60', K8S_LEASE_RENEW_SECONDS: '2',
-      SESSION_COMMAND: 'echo pod-ready; exec bash --norc --noprofile -i',
-    };
-    service = await startServiceOnFake(fake, env);
-    browser = await launchBrowser();
-    await body(fake, service, browser.browser);
-  } finally {
-    await browser?.close();
-    await service?.close();
-    await fake.close();
-  }
-}
+const withPage = (body: Parameters<typeof withPageOnFake>[1]) => withPageOnFake({ K8S_LEASE_DURATION_SECONDS: '60', K8S_LEASE_RENEW_SECONDS: '2' }, body);
 
 describe('kubernetes start progress and failures on the page (Chromium)', () => {
   it('shows "Downloading the sandbox image: <image>", then the kubelet\'s pull failure as a sentence', { timeout: 120_000 }, async () => {
