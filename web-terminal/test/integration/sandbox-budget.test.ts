@@ -137,6 +137,26 @@ describe('sandbox budget: /dev, memory, CPU, processes', () => {
     }
     assert.equal((await api(service, 'GET', '/healthz')).status, 200);
   });
+
+  it('holds the whole sandbox to its process budget: forks past it fail, and the sandbox stays usable', { timeout: 60_000 }, async () => {
+    // One process tries to fork 100 sleepers (perl: a failed fork is not retried, as bash would); the budget
+    // is 64 processes for the whole sandbox (cgroup pids.max, else RLIMIT_NPROC of the sandbox's own uid).
+    const forked = await run(b.term, `perl -e 'my @kids; for (1..100) { my $p = fork(); last unless defined $p; if (!$p) { sleep 20; exit 0 } push @kids, $p } print "forked ", scalar(@kids), " then: ", (@kids < 100 ? $! : "no refusal"), "\\n"; kill "TERM", @kids; 1 while wait() > 0'`);
+    const match = /forked (\d+) then: (.*)/.exec(forked);
+    assert.ok(match, forked);
+    const count = Number(match[1]);
+    assert.ok(count > 10 && count < 64, `forked ${count} of 100 with a budget of 64 processes: ${forked}`);
+    assert.match(match[2]!, /Resource temporarily unavailable/);
+    assert.match(await run(b.term, 'echo "after $((40+2))"'), /after 42/, 'the sandbox is usable again');
+    // A session of its own is not held by this one's budget (session a may have ended with its memory bomb).
+    const other = await openSession(service.url);
+    try {
+      assert.match(await run(other.term, 'perl -e \'my @k; for (1..40) { my $p = fork() // die "fork: $!"; if (!$p) { sleep 20; exit 0 } push @k, $p } print "forked ", scalar(@k), "\\n"; kill "TERM", @k; 1 while wait() > 0\''), /forked 40/);
+    } finally {
+      await other.term.close();
+      await api(service, 'DELETE', `/api/sessions/${other.id}`);
+    }
+  });
 });
 
 describe('inherited file descriptors', () => {
