@@ -1,8 +1,8 @@
 // The learner's journey on a phone (390x844) and a tablet (768x1024), where the course panel sits below the
-// terminal: the parts of learner-journey.test.ts that depend on the layout, each size with a learner of its
-// own (a fresh service). Real Chromium, the real service, a real bubblewrap sandbox, the real pinned Claude
-// Code CLI and the fake Anthropic API; no stub on any seam. Stage 1 completes by marker (the model's answer to
-// the kick-off), stage 2 through the answer box (wrong, then right); a reload comes back to the same session,
+// terminal, each size with a learner of its own (a fresh service). Real Chromium, the real service, a real
+// bubblewrap sandbox, the real pinned Claude Code CLI and the fake Anthropic API; no stub on any seam. Keys
+// typed before the session exists reach Claude Code; stage 1 completes by marker (the model's answer to the
+// kick-off), stage 2 through the answer box (wrong, then right); a reload comes back to the same session,
 // screen and course; end; continue the course. No horizontal overflow and the controls on screen throughout.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -19,6 +19,8 @@ import { startTestService } from '../helpers/service.ts';
 import { SAMPLE_COURSE_TITLE, SAMPLE_COURSES_DIR, userTexts } from '../helpers/sample-course.ts';
 
 const REPLY = 'Recurrence makes every step wait for the one before.';
+/** Short enough for one row of a phone's terminal. */
+const EARLY = 'typed at once';
 
 describe('the learner\'s journey on a phone and a tablet (local runtime, real CLI, fake model)', { timeout: 300_000 }, () => {
   let fake: FakeAnthropic;
@@ -45,7 +47,7 @@ describe('the learner\'s journey on a phone and a tablet (local runtime, real CL
   };
 
   for (const [width, height] of [[390, 844], [768, 1024]] as const) {
-    it(`${width}x${height}: marker, answers, reload, end, continue`, async () => {
+    it(`${width}x${height}: early typing, marker, answers, reload, end, continue`, async () => {
       let service: Service | undefined;
       const context = await browser.browser.newContext({ viewport: { width, height } });
       const page = await context.newPage();
@@ -59,8 +61,22 @@ describe('the learner\'s journey on a phone and a tablet (local runtime, real CL
         await page.goto(service.url);
         await page.getByRole('heading', { name: SAMPLE_COURSE_TITLE }).waitFor();
         await checkLayout(page, `${width}-start`, ['#start-course']);
+        // Typed at once, before the session exists (its creation is held until typing is done): the keys
+        // reach Claude Code's input box, and Enter sends them.
+        let letCreationAnswer!: () => void;
+        const typingDone = new Promise<void>((resolve) => (letCreationAnswer = resolve));
+        await page.route('**/api/sessions', async (route) => {
+          if (route.request().method() === 'POST') await typingDone;
+          await route.continue();
+        });
         await page.getByRole('button', { name: 'Start this course' }).click();
+        await page.keyboard.type(EARLY);
+        assert.equal(service.manager.listAll().length, 0, 'typed before the session was created');
+        letCreationAnswer();
         await page.locator('.xterm-rows', { hasText: REPLY }).waitFor({ timeout: 60_000 });
+        await page.locator('.xterm-rows', { hasText: EARLY }).waitFor({ timeout: 60_000 });
+        await page.keyboard.press('Enter');
+        await waitUntil(() => fake.requests.some((r) => userTexts(r).includes(EARLY)), 60_000, 'the early keys reached the model');
 
         // Stage 1 by marker: the moment is visible in the course panel below the terminal.
         await side.locator('.stage-panel__complete', { hasText: 'Stage 1 (Why drop recurrence?) complete. Next: Scaled dot-product attention.' }).waitFor({ timeout: 30_000 });
