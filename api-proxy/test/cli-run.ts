@@ -34,12 +34,17 @@ export function runPrint(baseUrl: string, apiKey: string, prompt: string, opts: 
       killSignal: 'SIGKILL',
       maxBuffer: 16 * 1024 * 1024,
     }, (err, stdout, stderr) => {
-      rmSync(home, { recursive: true, force: true });
+      removeHome(home);
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null) : 0;
       resolve({ code, output: `${stdout}${stderr}`, ms: Date.now() - started });
     });
     child.stdin?.end();
   });
+}
+
+/** Removes a CLI home; retried, as a CLI process that was just killed may still be finishing a write in it. */
+export function removeHome(dir: string): void {
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 }
 
 /** A home with the onboarding done and `apiKey` approved, so the full-screen mode starts offline. */
@@ -50,5 +55,5 @@ export function seededHome(apiKey: string, workDir: string): { home: string; dis
     customApiKeyResponses: { approved: [apiKey.slice(-20)], rejected: [] },
     projects: { [workDir]: { hasTrustDialogAccepted: true } },
   }));
-  return { home, dispose: () => rmSync(home, { recursive: true, force: true }) };
+  return { home, dispose: () => removeHome(home) };
 }

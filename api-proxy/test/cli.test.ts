@@ -3,14 +3,14 @@
 // makes it fail once with the proxy's message instead of retrying, and with a lower token ceiling it
 // works as long as it is told the same ceiling.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { spawn } from '@lydell/node-pty';
 import { ALLOWED_BETAS } from '../src/betas.ts';
 import { startRig, waitFor, type Rig } from './helpers.ts';
-import { CLAUDE_BIN, QUIET_ENV, runPrint, seededHome } from './cli-run.ts';
+import { CLAUDE_BIN, QUIET_ENV, removeHome, runPrint, seededHome } from './cli-run.ts';
 
 async function proxyAnswers(rig: Rig, route: string): Promise<Record<string, number>> {
   const metric = await rig.registry.getSingleMetric('api_proxy_requests_total')!.get();
@@ -67,9 +67,11 @@ describe('the real CLI through the proxy', () => {
       pty.write('\r');
       await waitFor(() => rig.fake.requests.some((r) => r.rawBody.includes('tui-mark') && r.completed), 60_000);
     } finally {
+      const exited = new Promise<void>((resolve) => pty.onExit(() => resolve()));
       pty.kill('SIGKILL');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
       dispose();
-      rmSync(work, { recursive: true, force: true });
+      removeHome(work);
     }
     const sent = betasSent(rig);
     assert.ok(sent.size > 0, 'the CLI sent betas');

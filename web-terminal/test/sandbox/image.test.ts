@@ -117,7 +117,7 @@ describe('the entry script', () => {
       assert.equal(again.code, 0);
       assert.deepEqual(JSON.parse(readFileSync(join(home, '.claude.json'), 'utf8')), seed);
     } finally {
-      rmSync(home, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   });
 
@@ -128,7 +128,7 @@ describe('the entry script', () => {
       assert.equal(run.stdout, `${home}\n`);
       assert.deepEqual(Object.keys(JSON.parse(readFileSync(join(home, '.claude.json'), 'utf8')).projects), [home]);
     } finally {
-      rmSync(home, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   });
 
@@ -144,7 +144,7 @@ describe('the entry script', () => {
       assert.equal(started, realpathSync(home));
       assert.deepEqual(Object.keys(JSON.parse(readFileSync(join(home, '.claude.json'), 'utf8')).projects), [started]);
     } finally {
-      rmSync(home, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   });
 
@@ -156,7 +156,7 @@ describe('the entry script', () => {
       const none = await runEntrypoint({ HOME: home, ANTHROPIC_API_KEY: 'k' }, []);
       assert.equal(none.code, 64);
     } finally {
-      rmSync(home, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   });
 });
