@@ -13,7 +13,7 @@ import type { Service } from '../../src/server.ts';
 import { startFakeAnthropic } from '../fakes/fake-anthropic.ts';
 import type { FakeAnthropic } from '../fakes/fake-anthropic.ts';
 import { artifactsDir, launchBrowser } from '../helpers/browser.ts';
-import { collectPageErrors, horizontalOverflow, withinViewportWidth } from '../helpers/page-checks.ts';
+import { collectPageErrors, holdSessionCreation, horizontalOverflow, withinViewportWidth } from '../helpers/page-checks.ts';
 import { waitUntil } from '../helpers/processes.ts';
 import { startTestService } from '../helpers/service.ts';
 import { SAMPLE_COURSE_TITLE, SAMPLE_COURSES_DIR, userTexts } from '../helpers/sample-course.ts';
@@ -63,12 +63,7 @@ describe('the learner\'s journey on a phone and a tablet (local runtime, real CL
         await checkLayout(page, `${width}-start`, ['#start-course']);
         // Typed at once, before the session exists (its creation is held until typing is done): the keys
         // reach Claude Code's input box, and Enter sends them.
-        let letCreationAnswer!: () => void;
-        const typingDone = new Promise<void>((resolve) => (letCreationAnswer = resolve));
-        await page.route('**/api/sessions', async (route) => {
-          if (route.request().method() === 'POST') await typingDone;
-          await route.continue();
-        });
+        const letCreationAnswer = await holdSessionCreation(page);
         await page.getByRole('button', { name: 'Start this course' }).click();
         await page.keyboard.type(EARLY);
         assert.equal(service.manager.listAll().length, 0, 'typed before the session was created');

@@ -13,7 +13,7 @@ import type { Service } from '../../src/server.ts';
 import { startFakeAnthropic } from '../fakes/fake-anthropic.ts';
 import type { FakeAnthropic } from '../fakes/fake-anthropic.ts';
 import { artifactsDir, launchBrowser } from '../helpers/browser.ts';
-import { collectPageErrors, horizontalOverflow, seriousAxeViolations, withinViewportWidth } from '../helpers/page-checks.ts';
+import { collectPageErrors, holdSessionCreation, horizontalOverflow, seriousAxeViolations, withinViewportWidth } from '../helpers/page-checks.ts';
 import { waitUntil } from '../helpers/processes.ts';
 import { startTestService } from '../helpers/service.ts';
 import { endAllSessions, SAMPLE_COURSE_TITLE, SAMPLE_COURSES_DIR, userTexts } from '../helpers/sample-course.ts';
@@ -69,12 +69,7 @@ describe('the learner\'s page, end to end (local runtime, real CLI, fake model)'
 
       // The learner types at once: the session's creation is held back (the real request, only delayed)
       // until every key is typed, so the keys surely come before the session exists, let alone its prompt.
-      let letCreationAnswer!: () => void;
-      const typingDone = new Promise<void>((resolve) => (letCreationAnswer = resolve));
-      await page.route('**/api/sessions', async (route) => {
-        if (route.request().method() === 'POST') await typingDone;
-        await route.continue();
-      });
+      const letCreationAnswer = await holdSessionCreation(page);
       await page.getByRole('button', { name: 'Start this course' }).click();
       assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('xterm-helper-textarea')), true, 'the terminal has the focus at once');
       await page.keyboard.type(TYPED);

@@ -69,3 +69,17 @@ export async function waitForTerminalText(page: Page, text: string, timeoutMs = 
     await page.waitForTimeout(100);
   }
 }
+
+/**
+ * Holds the page's session creation (the real POST /api/sessions, only delayed) until the returned function
+ * is called: what the test types meanwhile surely comes before the session exists.
+ */
+export async function holdSessionCreation(page: Page): Promise<() => void> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/api/sessions', async (route) => {
+    if (route.request().method() === 'POST') await released;
+    await route.continue();
+  });
+  return release;
+}
