@@ -1,7 +1,7 @@
 // Prometheus metrics. Labels are fixed route names, statuses, reasons and token kinds: never a key, a
 // credential, a session or a user (whoever can read the metrics learns nothing about who is working).
-// Per-user spending is enforced by the token budgets (limits.ts), not read from here. Names carry an `api_proxy_` prefix so an embedding service can share
-// its registry.
+// Per-user spending is enforced by the token budgets (limits.ts), not read from here. Names carry an
+// `api_proxy_` prefix so an embedding service can share its registry.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { totalTokens, USAGE_KINDS, type Usage } from './usage.ts';
 

@@ -17,28 +17,36 @@ function onKeys(term, listener) {
   return { dispose: () => { data.dispose(); binary.dispose(); } };
 }
 
+/** Keys kept until a socket can take them, at most MAX_EARLY_INPUT bytes; a chunk past that is refused (`onOverflow`). */
+function keyBuffer(onOverflow) {
+  let chunks = [];
+  let bytes = 0;
+  return {
+    keep(chunk) {
+      if (bytes + chunk.length > MAX_EARLY_INPUT) return onOverflow();
+      chunks.push(chunk);
+      bytes += chunk.length;
+    },
+    take() {
+      const all = chunks;
+      chunks = [];
+      bytes = 0;
+      return all;
+    },
+  };
+}
+
 /**
- * Keeps the keys typed while a session is being created, before it has a socket (up to MAX_EARLY_INPUT;
- * `onOverflow` once past it). `take()` stops keeping and hands them over, for `connectTerminal`'s `earlyInput`.
+ * Keeps the keys typed while a session is being created, before it has a socket. `take()` stops keeping and
+ * hands them over, for `connectTerminal`'s `earlyInput`.
  */
 export function keepEarlyInput(term, onOverflow) {
-  const kept = [];
-  let bytes = 0;
-  let overflowed = false;
-  const keys = onKeys(term, (chunk) => {
-    if (overflowed) return;
-    if (bytes + chunk.length > MAX_EARLY_INPUT) {
-      overflowed = true;
-      onOverflow?.();
-      return;
-    }
-    kept.push(chunk);
-    bytes += chunk.length;
-  });
+  const kept = keyBuffer(onOverflow);
+  const keys = onKeys(term, kept.keep);
   return {
     take() {
       keys.dispose();
-      return kept.splice(0);
+      return kept.take();
     },
   };
 }
@@ -49,8 +57,8 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded, on
   let attempts = 0;
   let pendingBytes = 0;
   let paused = false;
-  const early = [...earlyInput];
-  let earlyBytes = early.reduce((sum, chunk) => sum + chunk.length, 0);
+  const early = keyBuffer(() => onStatus('error', describeReason('input_overflow'), { code: 'input_overflow' }));
+  for (const chunk of earlyInput) early.keep(chunk);
 
   const send = (data) => {
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(data);
@@ -58,9 +66,7 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded, on
   const control = (msg) => send(JSON.stringify(msg));
   const sendInput = (bytes) => {
     if (ws && ws.readyState === WebSocket.OPEN) return ws.send(bytes);
-    if (earlyBytes + bytes.length > MAX_EARLY_INPUT) return onStatus('error', describeReason('input_overflow'), { code: 'input_overflow' });
-    early.push(bytes);
-    earlyBytes += bytes.length;
+    early.keep(bytes);
   };
 
   const keys = onKeys(term, sendInput);
@@ -79,8 +85,7 @@ export function connectTerminal({ term, getWsUrl, onStatus, onEvent, onEnded, on
       pendingBytes = 0;
       paused = false;
       control({ type: ClientMessage.RESIZE, cols: term.cols, rows: term.rows });
-      for (const bytes of early.splice(0)) socket.send(bytes);
-      earlyBytes = 0;
+      for (const bytes of early.take()) socket.send(bytes);
     };
     socket.onmessage = (event) => {
       if (typeof event.data === 'string') return handleControl(JSON.parse(event.data));
